@@ -1,0 +1,111 @@
+"""Corrección de principio a fin con nbgrader, como la haría un docente.
+
+Para cada cuaderno se entregan: la solución (nota máxima), la versión del alumnado
+sin tocar (0 en cada celda calificada) y un alumno por cada error frecuente sembrado
+(menos que el máximo, sin perder puntos en los otros ejercicios, y con su pista en
+español visible en el cuaderno corregido y en los comentarios HTML).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from tests.cuadernos import (
+    ASSIGNMENTS,
+    MISTAKES,
+    answer_sources,
+    filled_release, 
+    grade_cells,
+    nbgrader,
+    read,
+    release_path,
+)
+
+pytestmark = pytest.mark.cuadernos
+
+STUDENTS_OK = "solucion"
+STUDENTS_BLANK = "sin_tocar"
+MISTAKE_CASES = [(a, m) for a in ASSIGNMENTS for m in MISTAKES.get(a, [])]
+
+
+def submit(course: Path, student: str, assignment: str, nb: nbformat.NotebookNode) -> None:
+    target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+
+
+@pytest.fixture(scope="session")
+def graded(course: Path) -> dict[tuple[str, str], dict[str, float]]:
+    """Entrega, corrige, genera comentarios y exporta; devuelve las notas por celda."""
+    for assignment in ASSIGNMENTS:
+        submit(course, STUDENTS_OK, assignment, filled_release(assignment))
+        submit(course, STUDENTS_BLANK, assignment, read(release_path(assignment)))
+        for mistake in MISTAKES.get(assignment, []):
+            submit(course, mistake.name, assignment, filled_release(assignment, mistake.answers(assignment)))
+        nbgrader("autograde", assignment, "--force", cwd=course)
+        nbgrader("generate_feedback", assignment, "--force", cwd=course)
+    nbgrader("export", cwd=course)
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for assignment in ASSIGNMENTS:
+            for submission in gb.assignment_submissions(assignment):
+                notebook = gb.find_submission_notebook(assignment, assignment, submission.student_id)
+                scores[(assignment, submission.student_id)] = {g.name: g.score for g in notebook.grades}
+    return scores
+
+
+def exercise_of(test_id: str, answers: list[str]) -> str:
+    """``test_SelfAttention_forward`` → ``SelfAttention``."""
+    return next(a for a in sorted(answers, key=len, reverse=True) if test_id.startswith(f"test_{a}"))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_gets_full_marks(graded: dict, assignment: str) -> None:
+    expected = grade_cells(assignment)
+    assert graded[(assignment, STUDENTS_OK)] == expected
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_release_gets_zero_everywhere(graded: dict, assignment: str) -> None:
+    scores = graded[(assignment, STUDENTS_BLANK)]
+    assert set(scores) == set(grade_cells(assignment))
+    assert all(score == 0 for score in scores.values()), scores
+
+
+@pytest.mark.parametrize(("assignment", "mistake"), MISTAKE_CASES, ids=[f"{a}-{m.name}" for a, m in MISTAKE_CASES])
+def test_mistake_loses_points_with_spanish_hint(course: Path, graded: dict, assignment: str, mistake) -> None:
+    scores = graded[(assignment, mistake.name)]
+    full = grade_cells(assignment)
+    assert sum(scores.values()) < sum(full.values()), f"{mistake.name} obtuvo la nota máxima"
+    answers = list(answer_sources(assignment))
+    for cell, points in full.items():
+        if exercise_of(cell, answers) != mistake.grade_id:
+            assert scores[cell] == points, f"{mistake.name} perdió puntos en {cell}, de otro ejercicio"
+
+    autograded = course / "autograded" / mistake.name / assignment / f"{assignment}.ipynb"
+    outputs = json.dumps([c.get("outputs", []) for c in read(autograded).cells], ensure_ascii=False)
+    assert mistake.hint in outputs, f"la pista «{mistake.hint}» no aparece en el cuaderno corregido"
+
+    feedback = (course / "feedback" / mistake.name / assignment / f"{assignment}.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", "", feedback))
+    assert mistake.hint in text, f"la pista «{mistake.hint}» no aparece en los comentarios HTML"
+    assert "BEGIN HIDDEN TESTS" not in feedback
+
+
+def test_export_csv_has_every_student(course: Path, graded: dict) -> None:
+    with open(course / "grades.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    by_student = {(r["assignment"], r["student_id"]): r for r in rows}
+    for assignment in ASSIGNMENTS:
+        maximum = sum(grade_cells(assignment).values())
+        ok = by_student[(assignment, STUDENTS_OK)]
+        assert float(ok["score"]) == float(ok["max_score"]) == maximum
+        assert float(by_student[(assignment, STUDENTS_BLANK)]["score"]) == 0
