@@ -1,0 +1,111 @@
+"""Como en Colab: el cuaderno del alumnado, con las respuestas puestas, funciona sin nbgrader.
+
+Se lanza un núcleo (kernel) que imita a Colab: ``google.colab`` está importado,
+``nbgrader`` no se puede importar y ``course_lib`` no está instalada. La celda de
+configuración toma entonces la rama de Colab e instala ``course_lib`` con pip; en la
+prueba, desde una copia local del repositorio en lugar de la URL de Git
+(``CURSO_FUENTE``), porque las pruebas no usan la red.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+
+from tests.cuadernos import ASSIGNMENTS, ROOT, filled_release, tool_env
+
+pytestmark = pytest.mark.cuadernos
+
+# Se ejecuta al arrancar el núcleo, como el propio Colab importa google.colab al empezar.
+STARTUP = '''
+import importlib.abc
+import sys
+import types
+
+google = types.ModuleType("google")
+google.colab = types.ModuleType("google.colab")
+sys.modules["google"] = google
+sys.modules["google.colab"] = google.colab
+
+
+class _NoNbgrader(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "nbgrader" or name.startswith("nbgrader."):
+            raise ModuleNotFoundError("No module named 'nbgrader' (Colab simulado)")
+        return None
+
+
+sys.meta_path.insert(0, _NoNbgrader())
+'''
+
+CHECK_CELL = '''
+import importlib.util
+import course_lib
+print("course_lib desde:", course_lib.__file__)
+try:
+    import nbgrader
+    print("nbgrader importable")
+except ModuleNotFoundError:
+    print("nbgrader ausente")
+'''
+
+
+@pytest.fixture(scope="module")
+def colab_kernel(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+    """Un kernelspec «colab»: Python sin site (ni el course_lib editable), con las
+    bibliotecas del entorno en PYTHONPATH y un destino vacío donde pip instalará el curso."""
+    base = tmp_path_factory.mktemp("colab")
+    target = base / "site"  # aquí instalará pip course_lib (empieza vacío)
+    target.mkdir()
+    startup = base / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-colab.py").write_text(STARTUP, encoding="utf-8")
+    source = base / "repo"  # copia mínima del repositorio: pip construye dentro de ella
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "course_lib", source / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    kernel_dir = base / "jupyter" / "kernels" / "colab"
+    kernel_dir.mkdir(parents=True)
+    env = {
+        "PYTHONPATH": f"{target}:{sysconfig.get_paths()['purelib']}",
+        "IPYTHONDIR": str(base / "ipython"),
+        "CURSO_FUENTE": f"--no-deps --no-build-isolation --target {target} {source}",
+        "CURSO_RAPIDO": "1",
+        "MPLBACKEND": "Agg",
+    }
+    spec = {
+        "argv": [sys.executable, "-S", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Colab simulado",
+        "language": "python",
+        "env": env,
+    }
+    (kernel_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    return str(base / "jupyter"), target, base
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_notebook_runs_like_colab(colab_kernel, assignment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    jupyter_path, target, workdir = colab_kernel
+    for key, value in tool_env(JUPYTER_PATH=jupyter_path).items():
+        monkeypatch.setenv(key, value)
+    nb = filled_release(assignment)
+    nb.cells.append(nbformat.v4.new_code_cell(CHECK_CELL))
+    client = nbclient.NotebookClient(
+        nb, kernel_name="colab", timeout=300, resources={"metadata": {"path": str(workdir)}}
+    )
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors[0]
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "Google Colab" in printed, "la celda de configuración no detectó Colab"
+    assert f"course_lib desde: {target}" in printed, "course_lib no se instaló con pip desde CURSO_FUENTE"
+    assert "nbgrader ausente" in printed
+    assert "supera las comprobaciones rápidas" in printed, "las comprobaciones visibles no se ejecutaron"

@@ -1,0 +1,117 @@
+"""Coherencia de los archivos del proyecto: instalación, CI, repositorio y nbgrader."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+import yaml
+
+import course_lib
+from tests.cuadernos import ASSIGNMENTS, ROOT, nbgrader_meta, read, release_path, solution_path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+RESERVED = [
+    "00_preliminares",
+    "01_seq2seq_atencion",
+    "02_autoatencion",
+    "03_multicabeza",
+    "04_codificacion_posicional",
+    "05_enmascaramiento",
+    "06_transformer",
+    "07_traductor",
+]
+
+
+def makefile_extras() -> set[str]:
+    match = re.search(r"^EXTRAS := (.+)$", MAKEFILE, re.MULTILINE)
+    assert match, "el Makefile debe definir EXTRAS := …"
+    return set(match.group(1).strip().split(","))
+
+
+def test_environment_yml_installs_what_make_installs() -> None:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    python = next(d for d in conda if d.startswith("python"))
+    assert python == f"python{PYPROJECT['project']['requires-python']}", (
+        "environment.yml y pyproject.toml deben pedir la misma versión de Python"
+    )
+    assert sorted(conda) == ["pip", python], f"environment.yml no debe añadir paquetes de conda por su cuenta: {conda}"
+    assert len(pip) == 1, f"environment.yml debe instalar solo el curso con pip: {pip}"
+    match = re.fullmatch(r"-e \.\[(.+)\]", pip[0])
+    assert match, f"la línea de pip debe ser `-e .[extras]`: {pip[0]!r}"
+    extras = set(match.group(1).split(","))
+    assert extras == makefile_extras(), "environment.yml y el Makefile deben instalar los mismos extras"
+    assert extras <= set(PYPROJECT["project"]["optional-dependencies"]), "extras que pyproject.toml no define"
+
+
+def test_torch_requirement_is_general_and_ci_pins_the_cpu_wheel() -> None:
+    assert "torch>=2.3" in PYPROJECT["project"]["dependencies"]
+    pins = (ROOT / "ci" / "restricciones-cpu.txt").read_text(encoding="utf-8")
+    assert re.search(r"^torch==2\.13\.0$", pins, re.MULTILINE)
+    assert "RESTRICCIONES ?= ci/restricciones-cpu.txt" in MAKEFILE
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in readme and re.search(r"^\s*(time )?make test\s*$", ci, re.MULTILINE)
+
+
+def test_assignment_ids_are_reserved_names() -> None:
+    unknown = set(ASSIGNMENTS) - set(RESERVED)
+    assert not unknown, f"identificadores de cuaderno no reservados: {unknown}"
+
+
+def test_repository_url_defined_once_and_used_everywhere() -> None:
+    url = course_lib.REPO_URL
+    assert PYPROJECT["project"]["urls"]["Repository"] == url
+    slug = url.removeprefix("https://github.com/")
+    for assignment in ASSIGNMENTS:
+        badge = (
+            f"https://colab.research.google.com/github/{slug}/blob/{course_lib.REPO_BRANCH}"
+            f"/notebooks/{assignment}/{assignment}.ipynb"
+        )
+        for path in (solution_path(assignment), release_path(assignment)):
+            text = "\n".join(cell.source for cell in read(path).cells)
+            assert badge in text, f"{path.name}: la insignia de Colab no apunta a {badge}"
+            assert f'"git+{url}"' in text, f"{path.name}: la celda de configuración no instala desde {url}"
+            urls = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", text)) - {url}
+            assert not urls, f"{path.name}: otras URL de repositorio: {urls}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebook_skeleton_basics(assignment: str) -> None:
+    nb = read(solution_path(assignment))
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "falta metadata.kernelspec python3"
+    setups = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "configuracion"]
+    assert len(setups) == 1 and nbgrader_meta(setups[0]).get("locked"), "una celda de configuración bloqueada"
+    titles = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
+    for heading in ("## Objetivos", "## Resumen", "## Para saber más"):
+        assert heading in titles, f"falta la sección {heading}"
+    solutions = [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("solution")]
+    for grade_id in solutions:
+        assert re.fullmatch(r"[A-Za-z_]\w*", grade_id), f"grade_id {grade_id!r} debe ser el nombre del ejercicio"
+        assert re.search(rf"^(def|class) {grade_id}\b", "\n".join(c.source for c in nb.cells), re.MULTILINE)
+    points = sum(float(nbgrader_meta(c).get("points", 0)) for c in nb.cells if nbgrader_meta(c).get("grade"))
+    intro = nb.cells[0].source
+    assert re.search(rf"\*\*{points:g} puntos\*\*", intro), f"la introducción debe decir que vale {points:g} puntos"
+    for cell in nb.cells:
+        assert not cell.get("outputs") and not cell.get("execution_count"), "cuaderno fuente con salidas guardadas"
+
+
+def test_nbgrader_config() -> None:
+    text = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    assert 'source_directory = "solutions"' in text and 'release_directory = "notebooks"' in text
+    assert "# TU CÓDIGO AQUÍ\\nraise NotImplementedError()" in text
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/"):
+        assert entry in ignored, f"{entry} debe estar en .gitignore"
