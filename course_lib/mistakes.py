@@ -1,14 +1,18 @@
 """Errores frecuentes, reproducidos a propósito para reconocerlos en las pruebas.
 
-Las pruebas ocultas comparan la respuesta con la referencia; si no coincide pero
-sí coincide con uno de estos errores conocidos, el mensaje nombra ese error
-(véase ``mistakes=`` en :func:`course_lib.checks.check_close`).
-Cada función devuelve ``{pista en español: (out, weights)}``.
+Las pruebas comparan la respuesta con la referencia; si no coincide pero sí
+coincide con uno de estos errores conocidos, el mensaje nombra ese error (véase
+``mistakes=`` en :func:`course_lib.checks.check_close`):
+
+    wrong = attention_mistakes(q, k, v, mask)
+    checks.check_close(weights, expected_weights, "weights", mistakes=wrong.weights)
+    checks.check_close(out, expected_out, "out", mistakes=wrong.out)
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -16,8 +20,22 @@ from torch import Tensor, nn
 from course_lib.attention import scaled_dot_product_attention
 
 
-def attention_mistakes(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> dict[str, tuple[Tensor, Tensor]]:
-    """Salidas de los errores típicos en la atención por producto escalar escalado (cuaderno 02).
+class Mistakes(NamedTuple):
+    """Lo que daría cada error conocido: ``{pista en español: tensor}`` para ``out`` y ``weights``."""
+
+    out: dict[str, Tensor]
+    weights: dict[str, Tensor]
+
+    @classmethod
+    def from_results(cls, results: dict[str, tuple[Tensor, Tensor]]) -> Mistakes:
+        return cls(
+            out={hint: out for hint, (out, _) in results.items()},
+            weights={hint: weights for hint, (_, weights) in results.items()},
+        )
+
+
+def attention_mistakes(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Mistakes:
+    """Errores típicos de la atención por producto escalar escalado (cuaderno 02).
 
     Formas como en :func:`course_lib.attention.scaled_dot_product_attention`.
     """
@@ -30,50 +48,53 @@ def attention_mistakes(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = No
     def finish(weights: Tensor) -> tuple[Tensor, Tensor]:
         return weights @ v, weights
 
-    found: dict[str, tuple[Tensor, Tensor]] = {
+    results: dict[str, tuple[Tensor, Tensor]] = {
         "parece que no divides las puntuaciones entre √d_k (o divides por otra cosa). "
         "Escala con `math.sqrt(d_k)`, donde d_k es `q.size(-1)`.": finish(torch.softmax(masked(raw), dim=-1)),
         "parece que divides entre d_k en vez de entre √d_k.": finish(torch.softmax(masked(raw / d_k), dim=-1)),
     }
     scaled = raw / math.sqrt(d_k)
     if q.size(-2) > 1:
-        found[
+        results[
             "parece que aplicas la softmax sobre la dimensión de las consultas (dim=-2); "
             "cada consulta reparte su atención entre las claves: `dim=-1`."
         ] = finish(torch.softmax(masked(scaled), dim=-2).nan_to_num(0.0))
     if mask is not None:
-        found[
+        results[
             "parece que aplicas la máscara DESPUÉS de la softmax: las filas ya no suman 1. "
             "Pon -inf en las puntuaciones enmascaradas ANTES de la softmax."
         ] = finish(torch.softmax(scaled, dim=-1).masked_fill(~mask, 0.0))
-        found[
+        results[
             "parece que enmascaras multiplicando las puntuaciones por 0: una puntuación 0 "
             "sigue recibiendo peso tras la softmax. Usa `masked_fill(~mask, float('-inf'))`."
         ] = finish(torch.softmax(scaled * mask, dim=-1))
-        found[
+        results[
             "parece que la máscara está invertida: True significa «puede atender», así que "
             "hay que anular las posiciones donde la máscara es False (`~mask`)."
         ] = finish(torch.softmax(scaled.masked_fill(mask, float("-inf")), dim=-1).nan_to_num(0.0))
-    return found
+    return Mistakes.from_results(results)
 
 
-def self_attention_mistakes(layer: nn.Module, x: Tensor, mask: Tensor | None = None) -> dict[str, tuple[Tensor, Tensor]]:
-    """Salidas de los errores típicos de una capa ``SelfAttention`` (cuaderno 02).
+def self_attention_mistakes(layer: nn.Module, x: Tensor, mask: Tensor | None = None) -> Mistakes:
+    """Errores típicos de una capa ``SelfAttention`` (cuaderno 02).
 
     ``layer`` debe tener ``W_q``, ``W_k`` y ``W_v``; ``x`` tiene forma ``(B, T, d_model)``.
     """
-    q, k, v = layer.W_q(x), layer.W_k(x), layer.W_v(x)
-    return {
-        "parece que usas x directamente como q, k y v: proyecta primero con W_q, W_k y W_v.": (
-            scaled_dot_product_attention(x, x, x, mask)
-        ),
-        "parece que usas la misma proyección para q, k y v: cada una tiene su capa (W_q, W_k, W_v).": (
-            scaled_dot_product_attention(q, q, q, mask)
-        ),
-        "parece que intercambiaste q y k: las consultas salen de W_q y las claves de W_k.": (
-            scaled_dot_product_attention(k, q, v, mask)
-        ),
-        "parece que los valores no salen de W_v: v = self.W_v(x).": scaled_dot_product_attention(q, k, x, mask)
-        if x.size(-1) == v.size(-1)
-        else scaled_dot_product_attention(q, k, k, mask),
-    }
+    q, k, v = layer.W_q(x), layer.W_k(x), layer.W_v(x)  # (B, T, d_k)
+    values_from_x = x if x.size(-1) == v.size(-1) else k
+    return Mistakes.from_results(
+        {
+            "parece que usas x directamente como q, k y v: proyecta primero con W_q, W_k y W_v.": (
+                scaled_dot_product_attention(x, x, x, mask)
+            ),
+            "parece que usas la misma proyección para q, k y v: cada una tiene su capa (W_q, W_k, W_v).": (
+                scaled_dot_product_attention(q, q, q, mask)
+            ),
+            "parece que intercambiaste q y k: las consultas salen de W_q y las claves de W_k.": (
+                scaled_dot_product_attention(k, q, v, mask)
+            ),
+            "parece que los valores no salen de W_v: v = self.W_v(x).": (
+                scaled_dot_product_attention(q, k, values_from_x, mask)
+            ),
+        }
+    )
