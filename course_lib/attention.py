@@ -95,6 +95,8 @@ def _check_inputs(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> None:
             "`k` y `v` deben tener la misma longitud T_k (penúltima dimensión): "
             f"k tiene forma {tuple(k.shape)} y v {tuple(v.shape)}."
         )
+    batch = _batch_shape("q", q, "k", k)
+    _batch_shape("k", k, "v", v)
     if mask is None:
         return
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
@@ -103,13 +105,26 @@ def _check_inputs(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> None:
             f"`mask` debe ser un tensor booleano (True = puede atender); recibí {kind}. "
             "Convierte con `mask.bool()` o compara, p. ej. `tokens != pad_id`."
         )
-    scores_shape = (*torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.size(-2), k.size(-2))
+    scores_shape = (*batch, q.size(-2), k.size(-2))
     try:
-        torch.broadcast_shapes(mask.shape, scores_shape)
+        fits = torch.broadcast_shapes(mask.shape, scores_shape) == scores_shape
     except RuntimeError:
+        fits = False
+    if not fits:
         raise ValueError(
             f"`mask` con forma {tuple(mask.shape)} no se puede difundir a la forma de las "
             f"puntuaciones {scores_shape} (..., T_q, T_k)."
+        )
+
+
+def _batch_shape(name_a: str, a: Tensor, name_b: str, b: Tensor) -> torch.Size:
+    """Combina las dimensiones de lote (todas menos las dos últimas) o explica por qué no se puede."""
+    try:
+        return torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"Las dimensiones de lote de `{name_a}` {tuple(a.shape)} y de `{name_b}` {tuple(b.shape)} "
+            "no son compatibles: las dimensiones anteriores a (T, d) deben coincidir o valer 1."
         ) from None
 
 
@@ -127,7 +142,7 @@ class SelfAttention(nn.Module):
     def __init__(self, d_model: int, d_k: int) -> None:
         super().__init__()
         for name, value in (("d_model", d_model), ("d_k", d_k)):
-            if not isinstance(value, int) or value <= 0:
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"`{name}` debe ser un entero positivo; recibí {value!r}.")
         self.d_model = d_model
         self.d_k = d_k

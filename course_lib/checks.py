@@ -146,14 +146,20 @@ def check_rows_sum_to_one(weights: Tensor, name: str = "weights", rows: Tensor |
             esas filas (p. ej. las que tienen alguna clave visible).
     """
     check_type(weights, Tensor, name)
+    if weights.dim() < 2:
+        fail(
+            f"`{name}` debería ser una matriz (..., T_q, T_k) de pesos.",
+            "al menos 2 dimensiones",
+            tuple(weights.shape),
+        )
     sums = weights.detach().to(torch.float64).sum(dim=-1)
-    bad = (sums - 1).abs() > 1e-4
+    bad = ~((sums - 1).abs() <= 1e-4)  # así las filas con NaN también cuentan como mal
     if rows is not None:
         bad = bad & rows.expand_as(bad)
     if bad.any():
         hint = "revisa la dimensión de la softmax: debe normalizar sobre las claves, `dim=-1`."
         columns = weights.detach().to(torch.float64).sum(dim=-2)
-        if weights.dim() >= 2 and ((columns - 1).abs() < 1e-4).all():
+        if ((columns - 1).abs() < 1e-4).all():
             hint = (
                 "las columnas suman 1 pero las filas no: parece que aplicaste la softmax "
                 "sobre la dimensión de las consultas (dim=-2) en vez de sobre las claves (dim=-1)."
@@ -178,7 +184,10 @@ def check_rows_sum_to_one(weights: Tensor, name: str = "weights", rows: Tensor |
 
 def check_unchanged(before: Tensor, after: Tensor, name: str) -> None:
     """Comprueba que una entrada no se modificó en el sitio (in place)."""
-    if not torch.equal(before, after):
+    same = before.shape == after.shape and bool(
+        torch.isclose(before, after, rtol=0.0, atol=0.0, equal_nan=True).all()
+    )
+    if not same:
         fail(
             f"Tu función modificó su entrada `{name}`.",
             "la entrada intacta",
@@ -238,25 +247,16 @@ def forbid(paths: Sequence[str], namespace: dict[str, Any] | None = None) -> Ite
     al mismo objeto (``sdpa = F.scaled_dot_product_attention``).
     """
     ns = _notebook_namespace() if namespace is None else namespace
-    saved: list[tuple[Any, str, Any]] = []
-    originals = {}
-    for path in paths:
-        owner, attr = _resolve(path)
-        original = getattr(owner, attr)
-        originals[id(original)] = path
-
-        def blocked(*args: Any, _path: str = path, **kwargs: Any) -> Any:
-            raise ForbiddenCallError(
-                f"Esta prueba no permite llamar a `{_path}`: el ejercicio consiste en "
-                "implementarlo tú con operaciones básicas de PyTorch."
-            )
-
-        saved.append((owner, attr, original))
-        setattr(owner, attr, blocked)
+    # Primero se resuelve todo: si una ruta no existe, no se ha tocado nada todavía.
+    targets = [(path, *_resolve(path)) for path in paths]
+    saved = [(owner, attr, getattr(owner, attr)) for _, owner, attr in targets]
+    originals = {id(original): path for (path, _, _), (_, _, original) in zip(targets, saved)}
     aliases = [(key, value) for key, value in ns.items() if id(value) in originals]
-    for key, value in aliases:
-        ns[key] = _blocked_alias(originals[id(value)])
     try:
+        for path, owner, attr in targets:
+            setattr(owner, attr, _blocked(path))
+        for key, value in aliases:
+            ns[key] = _blocked(originals[id(value)], alias=True)
         yield
     finally:
         for owner, attr, original in reversed(saved):
@@ -265,11 +265,14 @@ def forbid(paths: Sequence[str], namespace: dict[str, Any] | None = None) -> Ite
             ns[key] = value
 
 
-def _blocked_alias(path: str) -> Callable[..., Any]:
+def _blocked(path: str, alias: bool = False) -> Callable[..., Any]:
+    """Una función que ocupa el lugar de ``path`` y falla con un mensaje claro."""
+    what = f"`{path}` (ni a un alias suyo)" if alias else f"`{path}`"
+
     def blocked(*args: Any, **kwargs: Any) -> Any:
         raise ForbiddenCallError(
-            f"Esta prueba no permite llamar a `{path}` (ni a un alias suyo): implementa el "
-            "ejercicio tú con operaciones básicas de PyTorch."
+            f"Esta prueba no permite llamar a {what}: el ejercicio consiste en "
+            "implementarlo tú con operaciones básicas de PyTorch."
         )
 
     return blocked
