@@ -30,7 +30,9 @@ instalar: $(INSTALADO)
 
 $(INSTALADO): pyproject.toml $(wildcard $(RESTRICCIONES))
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Hace falta Python 3.10 o posterior; este es " + sys.version.split()[0])'
-	@test -x $(BIN)/python || { echo "Creando el entorno $(VENV)…"; $(PYTHON) -m venv $(VENV); }
+	@test -x $(BIN)/python || { echo "Creando el entorno $(VENV)…"; $(PYTHON) -m venv $(VENV) || { \
+		echo "No pude crear el entorno virtual. En Debian/Ubuntu instala el módulo venv: sudo apt install python3-venv"; \
+		rm -rf $(VENV); exit 1; }; }
 	@echo "Instalando el curso y sus dependencias (la primera vez tarda unos minutos)…"
 	$(BIN)/python -m pip install --quiet $(RESTRICCION_PIP) -e ".[$(EXTRAS)]"
 	@touch $@
