@@ -2,6 +2,8 @@
 # Cada objetivo prepara el entorno (.venv) él solo si hace falta.
 #   make lab        abre JupyterLab en notebooks/
 #   make test       instala y ejecuta todas las pruebas (lo que ejecuta CI)
+#   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
+#   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
 #   make autograde feedback export   corrige lo que haya en submitted/
 
@@ -24,7 +26,7 @@ INSTALADO := $(VENV)/.instalado
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab test release autograde feedback export limpiar
+.PHONY: instalar lab test calidad formato release autograde feedback export limpiar
 
 instalar: $(INSTALADO)
 
@@ -43,6 +45,14 @@ lab: $(INSTALADO)
 
 test: $(INSTALADO)
 	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest
+
+calidad: $(INSTALADO)
+	CURSO_RAPIDO=1 $(BIN)/python -m pytest tests/test_calidad.py
+
+formato: $(INSTALADO)
+	$(BIN)/ruff check --fix course_lib tests solutions nbgrader_config.py
+	$(BIN)/ruff format course_lib tests solutions nbgrader_config.py
+	@echo "Si cambiaron cuadernos de solutions/, ejecuta make release."
 
 release: $(INSTALADO)
 	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || exit 1; done

@@ -1,6 +1,6 @@
 """Atención por producto escalar escalado y una capa de autoatención (cuaderno 02).
 
-    Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V          (Vaswani et al., 2017, ec. 1)
+    Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V          (Vaswani et al., 2017, ecuación 1)
 
 Convenciones de todo el curso:
 
@@ -82,9 +82,7 @@ def _check_inputs(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> None:
         if not isinstance(t, Tensor):
             raise TypeError(f"`{name}` debe ser un torch.Tensor; recibí {type(t).__name__}.")
         if t.dim() < 2:
-            raise ValueError(
-                f"`{name}` debe tener al menos 2 dimensiones (..., T, d); tiene forma {tuple(t.shape)}."
-            )
+            raise ValueError(f"`{name}` debe tener al menos 2 dimensiones (..., T, d); tiene forma {tuple(t.shape)}.")
     if q.size(-1) != k.size(-1):
         raise ValueError(
             "La última dimensión de `q` y `k` debe coincidir (d_k): "
@@ -156,9 +154,7 @@ class SelfAttention(nn.Module):
         """``x (B, T, d_model)`` → ``out (B, T, d_k)``; con ``return_attention`` también
         ``weights (B, T, T)``."""
         if x.dim() < 2 or x.size(-1) != self.d_model:
-            raise ValueError(
-                f"`x` debe tener forma (B, T, d_model={self.d_model}); recibí {tuple(x.shape)}."
-            )
+            raise ValueError(f"`x` debe tener forma (B, T, d_model={self.d_model}); recibí {tuple(x.shape)}.")
         q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)  # (B, T, d_k) cada una
         out, weights = scaled_dot_product_attention(q, k, v, mask)
         return (out, weights) if return_attention else out

@@ -184,9 +184,7 @@ def check_rows_sum_to_one(weights: Tensor, name: str = "weights", rows: Tensor |
 
 def check_unchanged(before: Tensor, after: Tensor, name: str) -> None:
     """Comprueba que una entrada no se modificó en el sitio (in place)."""
-    same = before.shape == after.shape and bool(
-        torch.isclose(before, after, rtol=0.0, atol=0.0, equal_nan=True).all()
-    )
+    same = before.shape == after.shape and bool(torch.isclose(before, after, rtol=0.0, atol=0.0, equal_nan=True).all())
     if not same:
         fail(
             f"Tu función modificó su entrada `{name}`.",
@@ -250,7 +248,7 @@ def forbid(paths: Sequence[str], namespace: dict[str, Any] | None = None) -> Ite
     # Primero se resuelve todo: si una ruta no existe, no se ha tocado nada todavía.
     targets = [(path, *_resolve(path)) for path in paths]
     saved = [(owner, attr, getattr(owner, attr)) for _, owner, attr in targets]
-    originals = {id(original): path for (path, _, _), (_, _, original) in zip(targets, saved)}
+    originals = {id(original): path for (path, _, _), (_, _, original) in zip(targets, saved, strict=True)}
     aliases = [(key, value) for key, value in ns.items() if id(value) in originals]
     try:
         for path, owner, attr in targets:

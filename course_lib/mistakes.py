@@ -2,11 +2,8 @@
 
 Las pruebas comparan la respuesta con la referencia; si no coincide pero sí
 coincide con uno de estos errores conocidos, el mensaje nombra ese error (véase
-``mistakes=`` en :func:`course_lib.checks.check_close`):
-
-    wrong = attention_mistakes(q, k, v, mask)
-    checks.check_close(weights, expected_weights, "weights", mistakes=wrong.weights)
-    checks.check_close(out, expected_out, "out", mistakes=wrong.out)
+``mistakes=`` en :func:`course_lib.checks.check_close`). Por ejemplo:
+``checks.check_close(out, expected_out, "out", mistakes=attention_mistakes(q, k, v).out)``.
 """
 
 from __future__ import annotations

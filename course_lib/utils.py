@@ -60,9 +60,7 @@ def get_device(prefer: str | None = None) -> torch.device:
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": _mps_available()}
     if prefer is not None:
         if prefer not in available:
-            raise ValueError(
-                f"`prefer` debe ser uno de {sorted(available)}; recibí {prefer!r}."
-            )
+            raise ValueError(f"`prefer` debe ser uno de {sorted(available)}; recibí {prefer!r}.")
         if not available[prefer]:
             raise RuntimeError(f"Pediste el dispositivo {prefer!r}, pero no está disponible aquí.")
         return torch.device(prefer)

@@ -77,9 +77,7 @@ def tool_env(**extra: str) -> dict[str, str]:
 def nbgrader(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     """Ejecuta ``nbgrader`` en ``cwd`` y devuelve el proceso (con su registro)."""
     exe = Path(sys.executable).parent / "nbgrader"
-    result = subprocess.run(
-        [str(exe), *args], cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=900
-    )
+    result = subprocess.run([str(exe), *args], cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} falló ({result.returncode}):\n{result.stderr[-4000:]}")
     return result

@@ -22,7 +22,7 @@ from tests.cuadernos import (
     ASSIGNMENTS,
     MISTAKES,
     answer_sources,
-    filled_release, 
+    filled_release,
     grade_cells,
     nbgrader,
     read,

@@ -24,7 +24,7 @@ from tests.cuadernos import ASSIGNMENTS, ROOT, filled_release, tool_env
 pytestmark = pytest.mark.cuadernos
 
 # Se ejecuta al arrancar el núcleo, como el propio Colab importa google.colab al empezar.
-STARTUP = '''
+STARTUP = """
 import importlib.abc
 import sys
 import types
@@ -43,9 +43,9 @@ class _NoNbgrader(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _NoNbgrader())
-'''
+"""
 
-CHECK_CELL = '''
+CHECK_CELL = """
 import importlib.util
 import course_lib
 print("course_lib desde:", course_lib.__file__)
@@ -54,7 +54,7 @@ try:
     print("nbgrader importable")
 except ModuleNotFoundError:
     print("nbgrader ausente")
-'''
+"""
 
 
 @pytest.fixture(scope="module")

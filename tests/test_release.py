@@ -14,10 +14,7 @@ pytestmark = pytest.mark.cuadernos
 
 def comparable(path: Path) -> list[tuple[str, str, dict]]:
     """Lo que importa de un cuaderno: tipo, fuente y metadatos de nbgrader de cada celda."""
-    return [
-        (cell.cell_type, cell.source, cell.get("metadata", {}).get("nbgrader", {}))
-        for cell in read(path).cells
-    ]
+    return [(cell.cell_type, cell.source, cell.get("metadata", {}).get("nbgrader", {})) for cell in read(path).cells]
 
 
 def test_every_source_has_a_release() -> None:

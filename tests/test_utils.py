@@ -65,6 +65,7 @@ def test_in_colab_true_with_fake_module(monkeypatch):
 
 def test_seed_everything_makes_random_reproducible():
     """La misma semilla da los mismos números en torch, NumPy y random; otra semilla, otros."""
+
     def draw():
         return torch.randn(5), np.random.rand(3), random.random()
 
