@@ -8,7 +8,8 @@ Qué se explica en qué cuaderno:
 
 - ``attention``: atención por producto escalar escalado y ``SelfAttention`` (02).
 - ``checks``: comprobaciones con mensajes en español (todos los cuadernos).
-- ``viz``: mapas de calor de pesos de atención (02 en adelante).
+- ``mistakes``: errores frecuentes reproducidos, para las pistas de las pruebas.
+- ``viz``: mapas de calor de pesos de atención (02), también por cabezas (03 en adelante).
 - ``utils``: semillas, dispositivo, Colab y modo rápido (todos).
 """
 

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 
 def plot_attention(
@@ -21,6 +22,7 @@ def plot_attention(
     title: str = "Pesos de atención",
     ax: Axes | None = None,
     annotate: bool | None = None,
+    colorbar: bool = True,
 ) -> Axes:
     """Dibuja una matriz de pesos de atención ``(T_q, T_k)`` como mapa de calor.
 
@@ -32,6 +34,7 @@ def plot_attention(
         title: título del gráfico.
         ax: ejes donde dibujar; si no se dan, se crea una figura.
         annotate: escribe el valor en cada casilla (por defecto, si la matriz es pequeña).
+        colorbar: añade la barra de color.
 
     Returns:
         Los ejes de matplotlib, para añadir o ajustar lo que haga falta.
@@ -47,7 +50,8 @@ def plot_attention(
     if ax is None:
         _, ax = plt.subplots(figsize=(0.55 * t_k + 2.5, 0.5 * t_q + 1.8))
     image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(matrix.max())))
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="peso")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="peso")
     ax.set_xticks(range(t_k), labels=list(keys) if keys is not None else range(t_k), rotation=45, ha="right")
     ax.set_yticks(range(t_q), labels=list(queries) if queries is not None else range(t_q))
     ax.set_xlabel("Claves (a qué token se atiende)")
@@ -62,6 +66,53 @@ def plot_attention(
                 color = "black" if matrix[i, j] > threshold else "white"
                 ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", color=color, fontsize=8)
     return ax
+
+
+def plot_attention_heads(
+    weights: torch.Tensor | np.ndarray,
+    queries: Sequence[str] | None = None,
+    keys: Sequence[str] | None = None,
+    title: str = "Pesos de atención por cabeza",
+    cols: int = 4,
+) -> Figure:
+    """Una rejilla de mapas de calor, uno por cabeza (cuaderno 03 en adelante).
+
+    Args:
+        weights: pesos ``(H, T_q, T_k)``; se acepta ``(1, H, T_q, T_k)`` (un ejemplo del lote).
+        queries: etiquetas de las filas, longitud ``T_q``.
+        keys: etiquetas de las columnas, longitud ``T_k``.
+        title: título de la figura.
+        cols: cabezas por fila de la rejilla.
+
+    Returns:
+        La figura de matplotlib.
+    """
+    if isinstance(weights, torch.Tensor):
+        weights = weights.detach().float().cpu().numpy()
+    array = np.asarray(weights, dtype=float)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 3:
+        raise ValueError(
+            f"`weights` debe tener forma (H, T_q, T_k) o (1, H, T_q, T_k); tiene forma {tuple(np.shape(weights))}. "
+            "Si tienes un lote, elige un ejemplo: `weights[0]`."
+        )
+    if not isinstance(cols, int) or cols < 1:
+        raise ValueError(f"`cols` debe ser un entero positivo; recibí {cols!r}.")
+    n_heads, t_q, t_k = array.shape
+    cols = min(cols, n_heads)
+    rows = -(-n_heads // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * (0.4 * t_k + 1.5), rows * (0.4 * t_q + 1.3)), squeeze=False)
+    for head, ax in enumerate(axes.flat):
+        if head < n_heads:
+            plot_attention(
+                array[head], queries, keys, title=f"Cabeza {head + 1}", ax=ax, annotate=False, colorbar=False
+            )
+        else:
+            ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def _as_matrix(weights: torch.Tensor | np.ndarray) -> np.ndarray:

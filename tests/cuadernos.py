@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -110,42 +111,16 @@ class Mistake:
         return answers
 
 
-# Errores frecuentes por cuaderno: cada uno debe puntuar menos que el máximo y mostrar su pista.
-MISTAKES: dict[str, list[Mistake]] = {
-    "02_autoatencion": [
-        Mistake(
-            "softmax_dim",
-            "scaled_dot_product_attention",
-            "torch.softmax(scores, dim=-1)",
-            "torch.softmax(scores, dim=-2)",
-            "dimensión de las consultas (dim=-2)",
-        ),
-        Mistake(
-            "sin_escala",
-            "scaled_dot_product_attention",
-            " / math.sqrt(d_k)",
-            "",
-            "no divides las puntuaciones entre √d_k",
-        ),
-        Mistake(
-            "mascara_tras_softmax",
-            "scaled_dot_product_attention",
-            """    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1)  # (..., T_q, T_k)
-""",
-            """    weights = torch.softmax(scores, dim=-1)  # (..., T_q, T_k)
-    if mask is not None:
-        weights = weights.masked_fill(~mask, 0.0)
-""",
-            "DESPUÉS de la softmax",
-        ),
-        Mistake(
-            "sin_proyecciones",
-            "SelfAttention",
-            "q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)",
-            "q, k, v = x, x, x",
-            "calcula q, k y v con W_q, W_k y W_v",
-        ),
-    ],
-}
+def mistakes_for(assignment: str) -> list[Mistake]:
+    """Errores sembrados de un cuaderno: ``tests/errores_frecuentes/c<id>.py`` define ``MISTAKES``."""
+    name = f"tests.errores_frecuentes.c{assignment}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return []
+    return list(module.MISTAKES)
+
+
+MISTAKES: dict[str, list[Mistake]] = {a: mistakes_for(a) for a in ASSIGNMENTS}

@@ -68,6 +68,13 @@ def exercise_of(test_id: str, answers: list[str]) -> str:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_a_seeded_mistake(assignment: str) -> None:
+    covered = {m.grade_id for m in MISTAKES.get(assignment, [])}
+    missing = sorted(set(answer_sources(assignment)) - covered)
+    assert not missing, f"sin error frecuente sembrado en tests/errores_frecuentes/c{assignment}.py: {missing}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_gets_full_marks(graded: dict, assignment: str) -> None:
     expected = grade_cells(assignment)
     assert graded[(assignment, STUDENTS_OK)] == expected

@@ -9,6 +9,7 @@ import pytest
 import torch
 from matplotlib.axes import Axes
 
+from course_lib import viz
 from course_lib.viz import plot_attention
 
 matplotlib.use("Agg")  # sin pantalla; pyplot aún no ha elegido backend, así que basta con fijarlo aquí
@@ -105,3 +106,20 @@ def test_plot_attention_rejects_non_matrix(shape):
     message = str(info.value)
     assert "`weights`" in message and str(shape) in message, "el mensaje debe incluir la forma recibida"
     assert "matriz" in message, "el mensaje debe estar en español"
+
+
+def test_plot_attention_heads_grid() -> None:
+    """Una casilla por cabeza, con su título; las sobrantes de la rejilla se ocultan."""
+    weights = torch.softmax(torch.randn(1, 3, 4, 5), dim=-1)
+    fig = viz.plot_attention_heads(weights, list("abcd"), list("vwxyz"), cols=2)
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in visible] == ["Cabeza 1", "Cabeza 2", "Cabeza 3"]
+    assert [t.get_text() for t in visible[0].get_xticklabels()] == list("vwxyz")
+    assert len(fig.axes) == 4 and fig._suptitle.get_text() == "Pesos de atención por cabeza"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 4, 5)])
+def test_plot_attention_heads_rejects_bad_shapes(shape) -> None:
+    with pytest.raises(ValueError, match="H, T_q, T_k"):
+        viz.plot_attention_heads(torch.rand(shape))

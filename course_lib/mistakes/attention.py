@@ -1,34 +1,14 @@
-"""Errores frecuentes, reproducidos a propósito para reconocerlos en las pruebas.
-
-Las pruebas comparan la respuesta con la referencia; si no coincide pero sí
-coincide con uno de estos errores conocidos, el mensaje nombra ese error (véase
-``mistakes=`` en :func:`course_lib.checks.check_close`). Por ejemplo:
-``checks.check_close(out, expected_out, "out", mistakes=attention_mistakes(q, k, v).out)``.
-"""
+"""Errores frecuentes de la atención y de la capa ``SelfAttention`` (cuaderno 02)."""
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from course_lib.attention import scaled_dot_product_attention
-
-
-class Mistakes(NamedTuple):
-    """Lo que daría cada error conocido: ``{pista en español: tensor}`` para ``out`` y ``weights``."""
-
-    out: dict[str, Tensor]
-    weights: dict[str, Tensor]
-
-    @classmethod
-    def from_results(cls, results: dict[str, tuple[Tensor, Tensor]]) -> Mistakes:
-        return cls(
-            out={hint: out for hint, (out, _) in results.items()},
-            weights={hint: weights for hint, (_, weights) in results.items()},
-        )
+from course_lib.mistakes.base import Mistakes
 
 
 def attention_mistakes(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Mistakes:
