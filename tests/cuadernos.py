@@ -16,7 +16,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 RELEASE = ROOT / "notebooks"
-ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").exists())
+ALL_ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").exists())
+# CURSO_CUADERNOS=02_autoatencion,03_multicabeza limita las pruebas de cuadernos a esos (para
+# trabajar en uno sin esperar a los demás); sin la variable, se prueban todos.
+_ONLY = [a for a in os.environ.get("CURSO_CUADERNOS", "").split(",") if a]
+ASSIGNMENTS = [a for a in ALL_ASSIGNMENTS if a in _ONLY] if _ONLY else ALL_ASSIGNMENTS
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cuadernos import ASSIGNMENTS, RELEASE, SOLUTIONS, read, release_path
+from tests.cuadernos import ALL_ASSIGNMENTS, ASSIGNMENTS, RELEASE, SOLUTIONS, read, release_path
 
 pytestmark = pytest.mark.cuadernos
 
@@ -19,8 +19,8 @@ def comparable(path: Path) -> list[tuple[str, str, dict]]:
 
 def test_every_source_has_a_release() -> None:
     released = sorted(p.name for p in RELEASE.iterdir() if p.is_dir())
-    assert released == ASSIGNMENTS, (
-        f"notebooks/ tiene {released} y solutions/ tiene {ASSIGNMENTS}: ejecuta `make release`."
+    assert released == ALL_ASSIGNMENTS, (
+        f"notebooks/ tiene {released} y solutions/ tiene {ALL_ASSIGNMENTS}: ejecuta `make release`."
     )
 
 
