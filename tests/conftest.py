@@ -1,4 +1,8 @@
-"""Fixtures compartidas: un curso de nbgrader temporal, generado una vez por sesión."""
+"""Fixtures compartidas: un curso de nbgrader temporal por cuaderno, generados una vez por sesión.
+
+Cada cuaderno tiene su propio directorio de curso (y su propia base de datos de notas),
+así que los cuadernos se generan y se corrigen en paralelo, uno por núcleo.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.cuadernos import ASSIGNMENTS, make_course, nbgrader
+from tests.cuadernos import make_course, nbgrader, per_assignment
 
 
 @pytest.fixture(scope="session")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Curso temporal con las fuentes del repositorio y la versión del alumnado regenerada."""
-    root = make_course(tmp_path_factory.mktemp("curso"))
-    for assignment in ASSIGNMENTS:
+def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``{cuaderno: curso temporal}`` con su fuente y su versión del alumnado regenerada."""
+
+    def build(assignment: str) -> Path:
+        root = make_course(tmp_path_factory.mktemp(f"curso_{assignment}"), assignment)
         nbgrader("generate_assignment", assignment, "--force", cwd=root)
-    return root
+        return root
+
+    return per_assignment(build)

@@ -8,8 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 
@@ -88,11 +91,21 @@ def nbgrader(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedP
     return result
 
 
-def make_course(root: Path) -> Path:
-    """Un directorio de curso nuevo con la configuración y las fuentes del repositorio."""
+T = TypeVar("T")
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def per_assignment(work: Callable[[str], T]) -> dict[str, T]:
+    """Ejecuta ``work(cuaderno)`` para todos los cuadernos, en paralelo (un hilo por núcleo)."""
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return dict(zip(ASSIGNMENTS, pool.map(work, ASSIGNMENTS), strict=True))
+
+
+def make_course(root: Path, assignment: str) -> Path:
+    """Un directorio de curso nuevo con la configuración y la fuente de un cuaderno."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copytree(SOLUTIONS, root / "solutions")
+    shutil.copytree(SOLUTIONS / assignment, root / "solutions" / assignment)
     return root
 
 

@@ -25,6 +25,7 @@ from tests.cuadernos import (
     filled_release,
     grade_cells,
     nbgrader,
+    per_assignment,
     read,
     release_path,
 )
@@ -43,23 +44,32 @@ def submit(course: Path, student: str, assignment: str, nb: nbformat.NotebookNod
 
 
 @pytest.fixture(scope="session")
-def graded(course: Path) -> dict[tuple[str, str], dict[str, float]]:
-    """Entrega, corrige, genera comentarios y exporta; devuelve las notas por celda."""
-    for assignment in ASSIGNMENTS:
+def graded(courses: dict[str, Path]) -> dict[tuple[str, str], dict[str, float]]:
+    """Entrega, corrige, genera comentarios y exporta cada cuaderno; devuelve las notas por celda."""
+
+    def grade(assignment: str) -> dict[str, dict[str, float]]:
+        course = courses[assignment]
         submit(course, STUDENTS_OK, assignment, filled_release(assignment))
         submit(course, STUDENTS_BLANK, assignment, read(release_path(assignment)))
         for mistake in MISTAKES.get(assignment, []):
             submit(course, mistake.name, assignment, filled_release(assignment, mistake.answers(assignment)))
         nbgrader("autograde", assignment, "--force", cwd=course)
         nbgrader("generate_feedback", assignment, "--force", cwd=course)
-    nbgrader("export", cwd=course)
-    scores: dict[tuple[str, str], dict[str, float]] = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for assignment in ASSIGNMENTS:
-            for submission in gb.assignment_submissions(assignment):
-                notebook = gb.find_submission_notebook(assignment, assignment, submission.student_id)
-                scores[(assignment, submission.student_id)] = {g.name: g.score for g in notebook.grades}
-    return scores
+        nbgrader("export", cwd=course)
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            return {
+                submission.student_id: {
+                    g.name: g.score
+                    for g in gb.find_submission_notebook(assignment, assignment, submission.student_id).grades
+                }
+                for submission in gb.assignment_submissions(assignment)
+            }
+
+    return {
+        (assignment, student): scores
+        for assignment, by_student in per_assignment(grade).items()
+        for student, scores in by_student.items()
+    }
 
 
 def exercise_of(test_id: str, answers: list[str]) -> str:
@@ -88,7 +98,8 @@ def test_blank_release_gets_zero_everywhere(graded: dict, assignment: str) -> No
 
 
 @pytest.mark.parametrize(("assignment", "mistake"), MISTAKE_CASES, ids=[f"{a}-{m.name}" for a, m in MISTAKE_CASES])
-def test_mistake_loses_points_with_spanish_hint(course: Path, graded: dict, assignment: str, mistake) -> None:
+def test_mistake_loses_points_with_spanish_hint(courses: dict, graded: dict, assignment: str, mistake) -> None:
+    course = courses[assignment]
     scores = graded[(assignment, mistake.name)]
     full = grade_cells(assignment)
     assert sum(scores.values()) < sum(full.values()), f"{mistake.name} obtuvo la nota máxima"
@@ -107,12 +118,11 @@ def test_mistake_loses_points_with_spanish_hint(course: Path, graded: dict, assi
     assert "BEGIN HIDDEN TESTS" not in feedback
 
 
-def test_export_csv_has_every_student(course: Path, graded: dict) -> None:
-    with open(course / "grades.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    by_student = {(r["assignment"], r["student_id"]): r for r in rows}
-    for assignment in ASSIGNMENTS:
-        maximum = sum(grade_cells(assignment).values())
-        ok = by_student[(assignment, STUDENTS_OK)]
-        assert float(ok["score"]) == float(ok["max_score"]) == maximum
-        assert float(by_student[(assignment, STUDENTS_BLANK)]["score"]) == 0
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_export_csv_has_every_student(courses: dict, graded: dict, assignment: str) -> None:
+    with open(courses[assignment] / "grades.csv", encoding="utf-8") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == assignment}
+    maximum = sum(grade_cells(assignment).values())
+    assert set(rows) == {STUDENTS_OK, STUDENTS_BLANK, *(m.name for m in MISTAKES.get(assignment, []))}
+    assert float(rows[STUDENTS_OK]["score"]) == float(rows[STUDENTS_OK]["max_score"]) == maximum
+    assert float(rows[STUDENTS_BLANK]["score"]) == 0

@@ -25,8 +25,8 @@ def test_every_source_has_a_release() -> None:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_in_sync(course: Path, assignment: str) -> None:
-    fresh = course / "notebooks" / assignment / f"{assignment}.ipynb"
+def test_release_in_sync(courses: dict[str, Path], assignment: str) -> None:
+    fresh = courses[assignment] / "notebooks" / assignment / f"{assignment}.ipynb"
     committed = release_path(assignment)
     assert comparable(fresh) == comparable(committed), (
         f"{committed.relative_to(RELEASE.parent)} no coincide con lo que genera nbgrader a partir de "
