@@ -11,10 +11,14 @@ from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from traitlets import Bool
 
 
 class ShortTracebacks(Preprocessor):
     """Deja cada error de una celda calificada en «Tipo: mensaje», sin código alrededor."""
+
+    # Los preprocesadores de nbconvert vienen apagados; nbgrader los registra sin encenderlos.
+    enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: dict[str, Any], index: int

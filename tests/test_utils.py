@@ -186,3 +186,11 @@ def test_short_tracebacks_leaves_other_cells_untouched():
     for index in (0, 2, 3):
         assert result.cells[index] == original.cells[index], f"la celda {index} no debería cambiar"
     assert len(result.cells[2].outputs[0].traceback) == 30
+
+
+def test_short_tracebacks_is_enabled_when_called_like_nbgrader():
+    """nbgrader llama al preprocesador como objeto (``pp(nb, resources)``), que no hace nada si no está
+    encendido: por defecto debe estarlo, o los tracebacks con pruebas ocultas llegarían al alumno."""
+    nb = make_notebook()
+    result, _ = ShortTracebacks()(nb, {})
+    assert result.cells[1].outputs[1].traceback == ["CheckError: ✗ algo falló\n  Pista: mira aquí"]
