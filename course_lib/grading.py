@@ -17,7 +17,7 @@ from traitlets import Bool
 class ShortTracebacks(Preprocessor):
     """Deja cada error de una celda calificada en «Tipo: mensaje», sin código alrededor."""
 
-    # Los preprocesadores de nbconvert vienen apagados; nbgrader los registra sin encenderlos.
+    # En `nbconvert` estos pasos vienen desactivados, y nbgrader los registra sin activarlos.
     enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(

@@ -78,9 +78,15 @@ def _mps_available() -> bool:
 def setup(seed: int = 0, verbose: bool = True) -> torch.device:
     """Preparación de la celda de configuración: semillas, dispositivo y un resumen.
 
+    En modo rápido, además, PyTorch usa un solo hilo.
+
     Devuelve el dispositivo elegido.
     """
     seed_everything(seed)
+    if fast_mode():
+        # Al corregir se ejecutan varios cuadernos a la vez y con modelos diminutos: un hilo
+        # por cuaderno rinde más que varios peleando por los mismos núcleos.
+        torch.set_num_threads(1)
     device = get_device()
     if verbose:
         where = "Google Colab" if in_colab() else "entorno local"

@@ -1,9 +1,11 @@
 """Corrección de principio a fin con nbgrader, como la haría un docente.
 
 Para cada cuaderno se entregan: la solución (nota máxima), la versión del alumnado
-sin tocar (0 en cada celda calificada) y un alumno por cada error frecuente sembrado
-(menos que el máximo, sin perder puntos en los otros ejercicios, y con su pista en
-español visible en el cuaderno corregido y en los comentarios HTML).
+sin tocar (0 en cada celda calificada) y los errores frecuentes sembrados. Para
+corregir menos cuadernos, los errores se reparten en rondas: la ronda k lleva el
+k-ésimo error de cada ejercicio. Cada error debe hacer perder puntos a SU ejercicio
+y mostrar su pista en español en el cuaderno corregido y en los comentarios HTML; los
+ejercicios sin error en esa ronda conservan la nota máxima (un error no arrastra a otros).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from nbgrader.api import Gradebook
 from tests.cuadernos import (
     ASSIGNMENTS,
     MISTAKES,
+    Mistake,
     answer_sources,
     filled_release,
     grade_cells,
@@ -37,6 +40,27 @@ STUDENTS_BLANK = "sin_tocar"
 MISTAKE_CASES = [(a, m) for a in ASSIGNMENTS for m in MISTAKES.get(a, [])]
 
 
+def rounds(assignment: str) -> dict[str, list[Mistake]]:
+    """``{alumno: errores}``: la ronda k lleva el k-ésimo error sembrado de cada ejercicio."""
+    by_exercise: dict[str, list[Mistake]] = {}
+    for mistake in MISTAKES.get(assignment, []):
+        by_exercise.setdefault(mistake.grade_id, []).append(mistake)
+    depth = max((len(ms) for ms in by_exercise.values()), default=0)
+    return {f"errores_{k + 1}": [ms[k] for ms in by_exercise.values() if k < len(ms)] for k in range(depth)}
+
+
+def student_of(assignment: str, mistake: Mistake) -> tuple[str, list[Mistake]]:
+    return next((student, ms) for student, ms in rounds(assignment).items() if mistake in ms)
+
+
+def answers_with(assignment: str, mistakes: list[Mistake]) -> dict[str, str]:
+    """Las respuestas correctas con los errores indicados sembrados (uno por ejercicio)."""
+    answers = answer_sources(assignment)
+    for mistake in mistakes:
+        answers[mistake.grade_id] = mistake.answers(assignment)[mistake.grade_id]
+    return answers
+
+
 def submit(course: Path, student: str, assignment: str, nb: nbformat.NotebookNode) -> None:
     target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -51,8 +75,8 @@ def graded(courses: dict[str, Path]) -> dict[tuple[str, str], dict[str, float]]:
         course = courses[assignment]
         submit(course, STUDENTS_OK, assignment, filled_release(assignment))
         submit(course, STUDENTS_BLANK, assignment, read(release_path(assignment)))
-        for mistake in MISTAKES.get(assignment, []):
-            submit(course, mistake.name, assignment, filled_release(assignment, mistake.answers(assignment)))
+        for student, mistakes in rounds(assignment).items():
+            submit(course, student, assignment, filled_release(assignment, answers_with(assignment, mistakes)))
         nbgrader("autograde", assignment, "--force", cwd=course)
         nbgrader("generate_feedback", assignment, "--force", cwd=course)
         nbgrader("export", cwd=course)
@@ -100,19 +124,22 @@ def test_blank_release_gets_zero_everywhere(graded: dict, assignment: str) -> No
 @pytest.mark.parametrize(("assignment", "mistake"), MISTAKE_CASES, ids=[f"{a}-{m.name}" for a, m in MISTAKE_CASES])
 def test_mistake_loses_points_with_spanish_hint(courses: dict, graded: dict, assignment: str, mistake) -> None:
     course = courses[assignment]
-    scores = graded[(assignment, mistake.name)]
+    student, mistakes = student_of(assignment, mistake)
+    scores = graded[(assignment, student)]
     full = grade_cells(assignment)
-    assert sum(scores.values()) < sum(full.values()), f"{mistake.name} obtuvo la nota máxima"
     answers = list(answer_sources(assignment))
+    own = [cell for cell in full if exercise_of(cell, answers) == mistake.grade_id]
+    assert sum(scores[c] for c in own) < sum(full[c] for c in own), f"{mistake.name} obtuvo la nota máxima"
+    with_mistakes = {m.grade_id for m in mistakes}
     for cell, points in full.items():
-        if exercise_of(cell, answers) != mistake.grade_id:
-            assert scores[cell] == points, f"{mistake.name} perdió puntos en {cell}, de otro ejercicio"
+        if exercise_of(cell, answers) not in with_mistakes:
+            assert scores[cell] == points, f"{student} perdió puntos en {cell}, un ejercicio sin errores"
 
-    autograded = course / "autograded" / mistake.name / assignment / f"{assignment}.ipynb"
+    autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     outputs = json.dumps([c.get("outputs", []) for c in read(autograded).cells], ensure_ascii=False)
     assert mistake.hint in outputs, f"la pista «{mistake.hint}» no aparece en el cuaderno corregido"
 
-    feedback = (course / "feedback" / mistake.name / assignment / f"{assignment}.html").read_text(encoding="utf-8")
+    feedback = (course / "feedback" / student / assignment / f"{assignment}.html").read_text(encoding="utf-8")
     text = html.unescape(re.sub(r"<[^>]+>", "", feedback))
     assert mistake.hint in text, f"la pista «{mistake.hint}» no aparece en los comentarios HTML"
     assert "BEGIN HIDDEN TESTS" not in feedback
@@ -123,6 +150,6 @@ def test_export_csv_has_every_student(courses: dict, graded: dict, assignment: s
     with open(courses[assignment] / "grades.csv", encoding="utf-8") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == assignment}
     maximum = sum(grade_cells(assignment).values())
-    assert set(rows) == {STUDENTS_OK, STUDENTS_BLANK, *(m.name for m in MISTAKES.get(assignment, []))}
+    assert set(rows) == {STUDENTS_OK, STUDENTS_BLANK, *rounds(assignment)}
     assert float(rows[STUDENTS_OK]["score"]) == float(rows[STUDENTS_OK]["max_score"]) == maximum
     assert float(rows[STUDENTS_BLANK]["score"]) == 0

@@ -25,8 +25,9 @@ def course_copy(tmp_path: Path) -> Path:
         pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado)")
     for name in ("Makefile", "nbgrader_config.py", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)
-    for name in ("ci", "solutions", "notebooks"):
-        shutil.copytree(ROOT / name, tmp_path / name, copy_function=shutil.copy2)
+    shutil.copytree(ROOT / "ci", tmp_path / "ci", copy_function=shutil.copy2)
+    for name in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / name / ASSIGNMENT, tmp_path / name / ASSIGNMENT, copy_function=shutil.copy2)
     return tmp_path
 
 
@@ -41,7 +42,7 @@ def make(course: Path, *targets: str) -> subprocess.CompletedProcess:
 
 def test_release_then_grade_with_make(course_copy: Path) -> None:
     shutil.rmtree(course_copy / "notebooks")
-    make(course_copy, "release")
+    make(course_copy, "release", f"TAREAS={ASSIGNMENT}")
     assert (course_copy / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
 
     target = course_copy / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -51,7 +52,7 @@ def test_release_then_grade_with_make(course_copy: Path) -> None:
 
     assert (course_copy / "feedback" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
     with open(course_copy / "grades.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        rows = [r for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT]
     assert [(r["student_id"], float(r["score"])) for r in rows] == [("ana", sum(grade_cells(ASSIGNMENT).values()))]
 
 

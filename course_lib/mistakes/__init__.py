@@ -10,5 +10,32 @@ Un módulo por cuaderno; aquí se reúnen sus funciones.
 
 from course_lib.mistakes.attention import attention_mistakes, self_attention_mistakes
 from course_lib.mistakes.base import Mistakes
+from course_lib.mistakes.basics import cosine_mistakes, softmax_mistakes
+from course_lib.mistakes.masks import causal_mask_mistakes, decoder_mask_mistakes, padding_mask_mistakes
+from course_lib.mistakes.multihead import merge_heads_mistakes, multihead_mistakes, split_heads_mistakes
+from course_lib.mistakes.positional import (
+    positional_encoding_mistakes,
+    sinusoidal_mistakes,
+    token_embedding_mistakes,
+)
+from course_lib.mistakes.seq2seq import additive_attention_mistakes, attention_context_mistakes, dot_scores_mistakes
 
-__all__ = ["Mistakes", "attention_mistakes", "self_attention_mistakes"]
+__all__ = [
+    "Mistakes",
+    "additive_attention_mistakes",
+    "attention_context_mistakes",
+    "attention_mistakes",
+    "causal_mask_mistakes",
+    "cosine_mistakes",
+    "decoder_mask_mistakes",
+    "dot_scores_mistakes",
+    "merge_heads_mistakes",
+    "multihead_mistakes",
+    "padding_mask_mistakes",
+    "positional_encoding_mistakes",
+    "self_attention_mistakes",
+    "sinusoidal_mistakes",
+    "softmax_mistakes",
+    "split_heads_mistakes",
+    "token_embedding_mistakes",
+]
