@@ -37,6 +37,7 @@ pytestmark = pytest.mark.cuadernos
 
 STUDENTS_OK = "solucion"
 STUDENTS_BLANK = "sin_tocar"
+STUDENTS_LAST_ONLY = "solo_ultimo"  # responde solo al último ejercicio, que suele usar los anteriores
 MISTAKE_CASES = [(a, m) for a in ASSIGNMENTS for m in MISTAKES.get(a, [])]
 
 
@@ -75,6 +76,9 @@ def graded(courses: dict[str, Path]) -> dict[tuple[str, str], dict[str, float]]:
         course = courses[assignment]
         submit(course, STUDENTS_OK, assignment, filled_release(assignment))
         submit(course, STUDENTS_BLANK, assignment, read(release_path(assignment)))
+        last = list(answer_sources(assignment))[-1]
+        only_last = {last: answer_sources(assignment)[last]}
+        submit(course, STUDENTS_LAST_ONLY, assignment, filled_release(assignment, only_last))
         for student, mistakes in rounds(assignment).items():
             submit(course, student, assignment, filled_release(assignment, answers_with(assignment, mistakes)))
         nbgrader("autograde", assignment, "--force", cwd=course)
@@ -121,6 +125,16 @@ def test_blank_release_gets_zero_everywhere(graded: dict, assignment: str) -> No
     assert all(score == 0 for score in scores.values()), scores
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_exercise_does_not_need_the_previous_ones(graded: dict, assignment: str) -> None:
+    """Con solo el último ejercicio respondido, ese ejercicio saca su nota y los demás 0."""
+    scores = graded[(assignment, STUDENTS_LAST_ONLY)]
+    answers = list(answer_sources(assignment))
+    for cell, points in grade_cells(assignment).items():
+        expected = points if exercise_of(cell, answers) == answers[-1] else 0
+        assert scores[cell] == expected, f"{cell}: {scores[cell]} en vez de {expected}"
+
+
 @pytest.mark.parametrize(("assignment", "mistake"), MISTAKE_CASES, ids=[f"{a}-{m.name}" for a, m in MISTAKE_CASES])
 def test_mistake_loses_points_with_spanish_hint(courses: dict, graded: dict, assignment: str, mistake) -> None:
     course = courses[assignment]
@@ -150,6 +164,6 @@ def test_export_csv_has_every_student(courses: dict, graded: dict, assignment: s
     with open(courses[assignment] / "grades.csv", encoding="utf-8") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == assignment}
     maximum = sum(grade_cells(assignment).values())
-    assert set(rows) == {STUDENTS_OK, STUDENTS_BLANK, *rounds(assignment)}
+    assert set(rows) == {STUDENTS_OK, STUDENTS_BLANK, STUDENTS_LAST_ONLY, *rounds(assignment)}
     assert float(rows[STUDENTS_OK]["score"]) == float(rows[STUDENTS_OK]["max_score"]) == maximum
     assert float(rows[STUDENTS_BLANK]["score"]) == 0
