@@ -33,6 +33,8 @@ ALLOWED_WORDS = ROOT / "tests" / "palabras_permitidas.txt"
 PROSE_EXEMPTIONS = ROOT / "tests" / "prosa_exenta.txt"
 MAX_NOTEBOOK_BYTES = 200_000
 SETUP_ID = "configuracion"
+# Una celda que dibuja una figura (y la muestra).
+FIGURE = re.compile(r"plt\.show\(\)|viz\.plot_attention")
 
 
 def rel(path: Path) -> str:
@@ -113,6 +115,15 @@ def skeleton(path: Path, repo_url: str, branch: str) -> list[str]:
                 f"{where}, celda {i + 1}: tras la comprobación de «{name}» debe venir su prueba calificada "
                 f"(test_{name}…)."
             )
+
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and FIGURE.search(cell.source):
+            following = next((c for c in cells[i + 1 :] if c.cell_type == "markdown"), None)
+            if following is None or "Qué ver" not in following.source:
+                problems.append(
+                    f"{where}, celda {i + 1}: tras una figura, el texto siguiente debe decir qué ver en ella "
+                    "(«**Qué ver:** …»)."
+                )
 
     points = sum(float(_meta(c).get("points", 0)) for c in cells if _meta(c).get("grade"))
     stated = re.search(r"\*\*(\d+(?:[.,]\d+)?) puntos?\*\*", cells[0].source)

@@ -88,8 +88,23 @@ def _setup_index(nb) -> int:
             lambda nb: nb.cells.pop(next(i for i, c in enumerate(nb.cells) if calidad._meta(c).get("solution")) + 2),
             "comprobación visible",
         ),
+        (
+            lambda nb: nb.cells.__setitem__(
+                next(i for i, c in enumerate(nb.cells) if "**Qué ver:**" in c.source),
+                nbformat.v4.new_markdown_cell("Un texto que no dice qué mirar."),
+            ),
+            "qué ver",
+        ),
     ],
-    ids=["sin_configuracion", "sin_insignia", "sin_resumen", "puntos", "sin_kernelspec", "sin_comprobacion"],
+    ids=[
+        "sin_configuracion",
+        "sin_insignia",
+        "sin_resumen",
+        "puntos",
+        "sin_kernelspec",
+        "sin_comprobacion",
+        "sin_que_ver",
+    ],
 )
 def test_gate_skeleton_can_fail(good_notebook, damage, expected: str) -> None:
     path, nb = good_notebook
