@@ -13,6 +13,7 @@ Qué se explica en qué cuaderno:
 - ``multihead``: ``split_heads``, ``merge_heads`` y ``MultiHeadAttention`` (03).
 - ``positional``: codificación posicional sinusoidal y ``TokenEmbedding`` (04).
 - ``masks``: máscaras de relleno, causal y del decodificador (05).
+- ``data``: descarga (con huella SHA-256 y caché) y lectura de los pares inglés–español reales (07).
 - ``checks``: comprobaciones con mensajes en español (todos los cuadernos).
 - ``mistakes``: errores frecuentes reproducidos, para las pistas de las pruebas.
 - ``viz``: mapas de calor de pesos de atención (02), también por cabezas (03 en adelante).
