@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from course_lib.attention import scaled_dot_product_attention
-from course_lib.mistakes.base import Mistakes
+from course_lib.mistakes.base import Mistakes, masking_mistakes
 
 
 def attention_mistakes(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Mistakes:
@@ -37,18 +37,7 @@ def attention_mistakes(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = No
             "cada consulta reparte su atención entre las claves: `dim=-1`."
         ] = finish(torch.softmax(masked(scaled), dim=-2).nan_to_num(0.0))
     if mask is not None:
-        results[
-            "parece que aplicas la máscara DESPUÉS de la softmax: las filas ya no suman 1. "
-            "Pon -inf en las puntuaciones enmascaradas ANTES de la softmax."
-        ] = finish(torch.softmax(scaled, dim=-1).masked_fill(~mask, 0.0))
-        results[
-            "parece que enmascaras multiplicando las puntuaciones por 0: una puntuación 0 "
-            "sigue recibiendo peso tras la softmax. Usa `masked_fill(~mask, float('-inf'))`."
-        ] = finish(torch.softmax(scaled * mask, dim=-1))
-        results[
-            "parece que la máscara está invertida: True significa «puede atender», así que "
-            "hay que anular las posiciones donde la máscara es False (`~mask`)."
-        ] = finish(torch.softmax(scaled.masked_fill(mask, float("-inf")), dim=-1).nan_to_num(0.0))
+        results.update(masking_mistakes(scaled, mask, finish, "puede atender"))
     return Mistakes.from_results(results)
 
 

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from course_lib.mistakes.base import Mistakes
+from course_lib.mistakes.base import Mistakes, masking_mistakes
 from course_lib.seq2seq import attention_context
 
 
@@ -56,18 +56,7 @@ def attention_context_mistakes(scores: Tensor, values: Tensor, mask: Tensor | No
         ),
     }
     if mask is not None:
-        results[
-            "parece que aplicas la máscara DESPUÉS de la softmax: las filas ya no suman 1. "
-            "Pon -inf en las puntuaciones del relleno ANTES de la softmax."
-        ] = finish(torch.softmax(scores, dim=-1).masked_fill(~mask, 0.0))
-        results[
-            "parece que enmascaras multiplicando las puntuaciones por la máscara: una puntuación 0 "
-            "sigue recibiendo peso tras la softmax. Usa `masked_fill(~mask, float('-inf'))`."
-        ] = finish(torch.softmax(scores * mask, dim=-1))
-        results[
-            "parece que la máscara está invertida: True significa «posición real», así que hay "
-            "que anular las posiciones donde la máscara es False (`~mask`)."
-        ] = finish(torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1).nan_to_num(0.0))
+        results.update(masking_mistakes(scores, mask, finish, "posición real"))
     return Mistakes.from_results(results)
 
 
