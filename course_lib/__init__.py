@@ -13,6 +13,7 @@ Qué se explica en qué cuaderno:
 - ``multihead``: ``split_heads``, ``merge_heads`` y ``MultiHeadAttention`` (03).
 - ``positional``: codificación posicional sinusoidal y ``TokenEmbedding`` (04).
 - ``masks``: máscaras de relleno, causal y del decodificador (05).
+- ``transformer``: capas de codificador y decodificador y el ``Transformer`` completo (06).
 - ``data``: descarga (con huella SHA-256 y caché) y lectura de los pares inglés–español reales (07).
 - ``checks``: comprobaciones con mensajes en español (todos los cuadernos).
 - ``mistakes``: errores frecuentes reproducidos, para las pistas de las pruebas.
@@ -26,6 +27,7 @@ from course_lib.masks import causal_mask, decoder_mask, padding_mask
 from course_lib.multihead import MultiHeadAttention, merge_heads, split_heads
 from course_lib.positional import PositionalEncoding, TokenEmbedding, sinusoidal_encoding
 from course_lib.seq2seq import AdditiveAttention, attention_context, dot_scores
+from course_lib.transformer import DecoderLayer, EncoderLayer, FeedForward, Transformer
 from course_lib.utils import fast_mode, get_device, in_colab, seed_everything, setup
 
 # Repositorio del curso: el ÚNICO lugar donde se define. Las insignias de Colab y la
@@ -38,10 +40,14 @@ __all__ = [
     "REPO_BRANCH",
     "REPO_URL",
     "AdditiveAttention",
+    "DecoderLayer",
+    "EncoderLayer",
+    "FeedForward",
     "MultiHeadAttention",
     "PositionalEncoding",
     "SelfAttention",
     "TokenEmbedding",
+    "Transformer",
     "attention_context",
     "causal_mask",
     "cosine_similarity",

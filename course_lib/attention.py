@@ -39,6 +39,7 @@ def scaled_dot_product_attention(
     mask: Tensor | None = None,
     *,
     need_weights: bool = True,
+    dropout_p: float = 0.0,
 ) -> tuple[Tensor, Tensor | None]:
     """Atención por producto escalar escalado.
 
@@ -49,6 +50,8 @@ def scaled_dot_product_attention(
         mask: booleana, difundible a ``(..., T_q, T_k)``; ``True`` = puede atender.
         need_weights: si es ``False`` se usa la versión fusionada de PyTorch
             (más rápida y con menos memoria) y no se devuelven los pesos.
+        dropout_p: probabilidad de dropout sobre los pesos, solo en la versión fusionada
+            (con ``need_weights=True`` aplícalo tú a los pesos devueltos).
 
     Returns:
         ``(out, weights)``: ``out`` de forma ``(..., T_q, d_v)`` y ``weights`` de
@@ -56,8 +59,10 @@ def scaled_dot_product_attention(
         ``need_weights=False``.
     """
     _check_inputs(q, k, v, mask)
+    if dropout_p and need_weights:
+        raise ValueError("`dropout_p` solo se aplica con need_weights=False; con los pesos, aplica tú el dropout.")
     if not need_weights:
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
         if mask is not None:
             # Filas sin ninguna clave visible: salida 0, igual que en la ruta explícita.
             out = out.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)

@@ -135,13 +135,14 @@ class MultiHeadAttention(nn.Module):
         q = split_heads(self.W_q(query), self.n_heads)  # (B, H, T_q, d_k)
         k = split_heads(self.W_k(key), self.n_heads)  # (B, H, T_k, d_k)
         v = split_heads(self.W_v(value), self.n_heads)  # (B, H, T_k, d_k)
-        # 2) Atención en todas las cabezas a la vez. Sin pesos que devolver ni dropout que
-        #    aplicarles, la versión fusionada de PyTorch es más rápida y gasta menos memoria.
-        if return_attention or (self.training and self.dropout.p > 0):
+        # 2) Atención en todas las cabezas a la vez. Si no hay pesos que devolver, la versión
+        #    fusionada de PyTorch (que también aplica el dropout) es más rápida y gasta menos memoria.
+        if return_attention:
             _, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T_q, T_k)
             heads = self.dropout(weights) @ v  # (B, H, T_q, d_k)
         else:
-            heads, weights = scaled_dot_product_attention(q, k, v, mask, need_weights=False)
+            p = self.dropout.p if self.training else 0.0
+            heads, weights = scaled_dot_product_attention(q, k, v, mask, need_weights=False, dropout_p=p)
         # 3) Concatenar las cabezas y mezclarlas.
         out = self.W_o(merge_heads(heads))  # (B, T_q, D)
         return (out, weights) if return_attention else out

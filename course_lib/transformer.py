@@ -1,0 +1,409 @@
+"""El Transformer completo: capas de codificador y de decodificador y el modelo (cuaderno 06).
+
+    EncoderLayer:  x → Add&Norm(x, SelfAttn(x)) → Add&Norm(·, FFN(·))
+    DecoderLayer:  y → Add&Norm(y, MaskedSelfAttn(y)) → Add&Norm(·, CrossAttn(·, memory)) → Add&Norm(·, FFN(·))
+    Transformer:   embeddings + posición → N codificadores → N decodificadores → Linear → logits
+
+(Vaswani et al., 2017, sección 3.1 y figura 1). Por defecto la normalización va **después**
+de sumar la conexión residual (*post-LN*, como en el artículo); con ``norm_first=True`` va
+**antes** de cada subcapa (*pre-LN*), que entrena de forma más estable sin calentamiento
+largo, y entonces el codificador y el decodificador terminan con una ``LayerNorm`` más.
+
+Formas: ``B`` lote, ``T_src``/``T_tgt`` longitudes de origen y destino, ``D`` = ``d_model``,
+``V`` tamaño del vocabulario de destino. Máscaras booleanas (``True`` = puede atender):
+``src_mask (B, 1, 1, T_src)`` y ``tgt_mask (B, 1, T_tgt, T_tgt)``, como en :mod:`course_lib.masks`.
+
+Nombres de los atributos (las pruebas los usan para copiar pesos entre implementaciones):
+``self_attn``, ``cross_attn`` (solo decodificador), ``feed_forward`` (con ``W_1`` y ``W_2``),
+``norm1``, ``norm2``, ``norm3`` (solo decodificador) y ``dropout``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor, nn
+
+from course_lib.masks import causal_mask, decoder_mask, padding_mask
+from course_lib.multihead import MultiHeadAttention
+from course_lib.positional import PositionalEncoding, TokenEmbedding
+
+# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid). La atención
+# de varias cabezas (03), las máscaras (05) y los embeddings (04) sí se pueden usar.
+REFERENCE_PATHS = (
+    "torch.nn.Transformer",
+    "torch.nn.TransformerEncoderLayer",
+    "torch.nn.TransformerDecoderLayer",
+    "torch.nn.TransformerEncoder",
+    "torch.nn.TransformerDecoder",
+    "torch.nn.modules.transformer.Transformer",
+    "torch.nn.modules.transformer.TransformerEncoderLayer",
+    "torch.nn.modules.transformer.TransformerDecoderLayer",
+    "torch.nn.modules.transformer.TransformerEncoder",
+    "torch.nn.modules.transformer.TransformerDecoder",
+    "course_lib.transformer.FeedForward",
+    "course_lib.transformer.EncoderLayer",
+    "course_lib.transformer.DecoderLayer",
+    "course_lib.transformer.Transformer",
+    "course_lib.FeedForward",
+    "course_lib.EncoderLayer",
+    "course_lib.DecoderLayer",
+    "course_lib.Transformer",
+)
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"`{name}` debe ser un entero positivo; recibí {value!r}.")
+
+
+def _check_dropout(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"`dropout` debe ser un número en [0, 1); recibí {value!r}.")
+
+
+def _check_input(name: str, x: object, d_model: int) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"`{name}` debe ser un torch.Tensor (B, T, d_model={d_model}); recibí {type(x).__name__}.")
+    if x.dim() != 3 or x.size(-1) != d_model:
+        raise ValueError(f"`{name}` debe tener forma (B, T, d_model={d_model}); recibí {tuple(x.shape)}.")
+
+
+class FeedForward(nn.Module):
+    """Red de alimentación hacia delante, la misma en cada posición: ``W_2 · ReLU(W_1 x + b_1) + b_2``.
+
+    Es la única parte no lineal de cada capa aparte de la softmax, y trabaja token a token:
+    mezcla las características de cada posición (la atención ya mezcló las posiciones).
+
+    Args:
+        d_model: tamaño ``D`` de entrada y de salida.
+        d_ff: tamaño de la capa oculta (2048 en el modelo base, 4·``D``).
+        dropout: probabilidad de dropout tras la ReLU.
+    """
+
+    def __init__(self, d_model: int, d_ff: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        _check_positive_int("d_model", d_model)
+        _check_positive_int("d_ff", d_ff)
+        _check_dropout(dropout)
+        self.d_model = d_model
+        self.W_1 = nn.Linear(d_model, d_ff)
+        self.W_2 = nn.Linear(d_ff, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x (B, T, D)`` → ``(B, T, D)``."""
+        _check_input("x", x, self.d_model)
+        return self.W_2(self.dropout(torch.relu(self.W_1(x))))  # (B, T, d_ff) → (B, T, D)
+
+
+class _Sublayers(nn.Module):
+    """Lo común a las capas: «Add & Norm» alrededor de cada subcapa y registro de los pesos."""
+
+    norm_first: bool
+    record_attention: bool
+
+    def _residual(self, x: Tensor, norm: nn.LayerNorm, sublayer) -> Tensor:
+        """Post-LN: ``norm(x + drop(sub(x)))``. Pre-LN: ``x + drop(sub(norm(x)))``."""
+        if self.norm_first:
+            return x + self.dropout(sublayer(norm(x)))
+        return norm(x + self.dropout(sublayer(x)))
+
+    def _attend(self, attn: MultiHeadAttention, key: str, q: Tensor, kv: Tensor, mask: Tensor | None) -> Tensor:
+        if not self.record_attention:
+            return attn(q, kv, kv, mask)
+        out, weights = attn(q, kv, kv, mask, return_attention=True)
+        self.attention[key] = weights.detach()  # (B, H, T_q, T_k)
+        return out
+
+
+class EncoderLayer(_Sublayers):
+    """Una capa del codificador: autoatención y red hacia delante, cada una con «Add & Norm».
+
+    Args:
+        d_model: tamaño ``D`` de los vectores.
+        n_heads: cabezas de la autoatención (``d_model`` divisible entre ellas).
+        d_ff: tamaño oculto de la red hacia delante.
+        dropout: dropout de las salidas de cada subcapa (antes de sumar) y de los pesos de atención.
+        norm_first: ``False`` = post-LN (artículo); ``True`` = pre-LN.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1, norm_first: bool = False) -> None:
+        super().__init__()
+        _check_dropout(dropout)
+        self.d_model = d_model
+        self.norm_first = norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.feed_forward = FeedForward(d_model, d_ff, dropout)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.dropout = nn.Dropout(dropout)
+        self.record_attention = False
+        self.attention: dict[str, Tensor] = {}
+
+    def forward(self, x: Tensor, src_mask: Tensor | None = None) -> Tensor:
+        """``x (B, T_src, D)``, ``src_mask`` difundible a ``(B, H, T_src, T_src)`` → ``(B, T_src, D)``."""
+        _check_input("x", x, self.d_model)
+        x = self._residual(x, self.norm1, lambda h: self._attend(self.self_attn, "self", h, h, src_mask))
+        return self._residual(x, self.norm2, self.feed_forward)
+
+
+class DecoderLayer(_Sublayers):
+    """Una capa del decodificador: autoatención enmascarada, atención cruzada y red hacia delante.
+
+    En la atención cruzada las consultas salen del decodificador y las claves y los valores de
+    la salida del codificador (``memory``): así cada palabra que se genera mira la frase de origen.
+
+    Args:
+        d_model: tamaño ``D`` de los vectores.
+        n_heads: cabezas de cada atención.
+        d_ff: tamaño oculto de la red hacia delante.
+        dropout: como en :class:`EncoderLayer`.
+        norm_first: ``False`` = post-LN (artículo); ``True`` = pre-LN.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1, norm_first: bool = False) -> None:
+        super().__init__()
+        _check_dropout(dropout)
+        self.d_model = d_model
+        self.norm_first = norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.feed_forward = FeedForward(d_model, d_ff, dropout)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.norm3 = nn.LayerNorm(d_model)
+        self.dropout = nn.Dropout(dropout)
+        self.record_attention = False
+        self.attention: dict[str, Tensor] = {}
+
+    def forward(
+        self, x: Tensor, memory: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None
+    ) -> Tensor:
+        """``x (B, T_tgt, D)``, ``memory (B, T_src, D)`` → ``(B, T_tgt, D)``.
+
+        ``tgt_mask`` (difundible a ``(B, H, T_tgt, T_tgt)``) debe ser causal; ``src_mask``
+        (difundible a ``(B, H, T_tgt, T_src)``) oculta el relleno de la frase de origen.
+        """
+        _check_input("x", x, self.d_model)
+        _check_input("memory", memory, self.d_model)
+        if memory.size(0) != x.size(0):
+            raise ValueError(
+                f"`x` {tuple(x.shape)} y `memory` {tuple(memory.shape)} deben tener el mismo tamaño de lote B."
+            )
+        x = self._residual(x, self.norm1, lambda h: self._attend(self.self_attn, "self", h, h, tgt_mask))
+        x = self._residual(x, self.norm2, lambda h: self._attend(self.cross_attn, "cross", h, memory, src_mask))
+        return self._residual(x, self.norm3, self.feed_forward)
+
+
+class Transformer(nn.Module):
+    """El Transformer codificador–decodificador para traducir (cuaderno 06).
+
+    Args:
+        src_vocab: tamaño del vocabulario de origen.
+        tgt_vocab: tamaño del vocabulario de destino, ``V``.
+        d_model, n_heads, n_layers, d_ff, dropout: los del modelo base del artículo por defecto.
+        norm_first: ``False`` = post-LN (artículo); ``True`` = pre-LN, con una ``LayerNorm`` final
+            en el codificador y en el decodificador.
+        max_len: longitud máxima de las frases (tamaño de la tabla de posiciones).
+        pad_id: identificador del relleno; con él se construyen las máscaras que no se pasen.
+        share_embeddings: ``True`` = una sola matriz para los embeddings de origen, de destino y
+            la proyección de salida, como en el artículo (exige un vocabulario común:
+            ``src_vocab == tgt_vocab``); ``False`` = tres matrices separadas.
+    """
+
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        d_model: int = 512,
+        n_heads: int = 8,
+        n_layers: int = 6,
+        d_ff: int = 2048,
+        dropout: float = 0.1,
+        norm_first: bool = False,
+        max_len: int = 512,
+        pad_id: int = 0,
+        share_embeddings: bool = False,
+    ) -> None:
+        super().__init__()
+        for name, value in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab), ("n_layers", n_layers)):
+            _check_positive_int(name, value)
+        if share_embeddings and src_vocab != tgt_vocab:
+            raise ValueError(
+                f"`share_embeddings=True` necesita un vocabulario común, pero src_vocab={src_vocab} y "
+                f"tgt_vocab={tgt_vocab}. Usa un tokenizador compartido o share_embeddings=False."
+            )
+        self.d_model, self.pad_id, self.norm_first = d_model, pad_id, norm_first
+        self.src_embed = TokenEmbedding(src_vocab, d_model)
+        self.tgt_embed = self.src_embed if share_embeddings else TokenEmbedding(tgt_vocab, d_model)
+        self.positional = PositionalEncoding(d_model, max_len, dropout)
+        self.encoder_layers = nn.ModuleList(
+            EncoderLayer(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers)
+        )
+        self.decoder_layers = nn.ModuleList(
+            DecoderLayer(d_model, n_heads, d_ff, dropout, norm_first) for _ in range(n_layers)
+        )
+        self.encoder_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+        self.decoder_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+        self.generator = nn.Linear(d_model, tgt_vocab)
+        self._init_weights()
+        if share_embeddings:
+            self.generator.weight = self.tgt_embed.embedding.weight  # (V, D): la misma matriz
+
+    def _init_weights(self) -> None:
+        """Xavier uniforme en las matrices de las capas (como ``nn.Transformer``); los embeddings,
+        N(0, 1/d_model) (véase :class:`course_lib.positional.TokenEmbedding`)."""
+        for layer in [*self.encoder_layers, *self.decoder_layers, self.generator]:
+            for name, p in layer.named_parameters():
+                if p.dim() > 1:
+                    nn.init.xavier_uniform_(p)
+                elif name.endswith("bias"):
+                    nn.init.zeros_(p)
+
+    def src_mask(self, src: Tensor) -> Tensor:
+        """Máscara de relleno del origen ``(B, 1, 1, T_src)``."""
+        return padding_mask(src, self.pad_id)
+
+    def tgt_mask(self, tgt: Tensor) -> Tensor:
+        """Máscara causal y de relleno del destino ``(B, 1, T_tgt, T_tgt)``."""
+        return decoder_mask(tgt, self.pad_id)
+
+    def encode(self, src: Tensor, src_mask: Tensor | None = None) -> Tensor:
+        """``src (B, T_src)`` de enteros → ``memory (B, T_src, D)``."""
+        if src_mask is None:
+            src_mask = self.src_mask(src)
+        x = self.positional(self.src_embed(src))  # (B, T_src, D)
+        for layer in self.encoder_layers:
+            x = layer(x, src_mask)
+        return self.encoder_norm(x)
+
+    def decode(
+        self, tgt: Tensor, memory: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None
+    ) -> Tensor:
+        """``tgt (B, T_tgt)``, ``memory (B, T_src, D)`` → logits ``(B, T_tgt, V)``.
+
+        Sin ``tgt_mask`` se usa la causal con relleno; sin ``src_mask``, ninguna (todas las
+        posiciones de ``memory`` visibles): pásala si el origen tiene relleno.
+        """
+        if tgt_mask is None:
+            tgt_mask = self.tgt_mask(tgt) if tgt.dim() == 2 else causal_mask(tgt.size(1))
+        y = self.positional(self.tgt_embed(tgt))  # (B, T_tgt, D)
+        for layer in self.decoder_layers:
+            y = layer(y, memory, src_mask, tgt_mask)
+        return self.generator(self.decoder_norm(y))  # (B, T_tgt, V)
+
+    def forward(
+        self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None
+    ) -> Tensor:
+        """``src (B, T_src)``, ``tgt (B, T_tgt)`` → logits ``(B, T_tgt, V)``; sin máscaras, las de ``pad_id``."""
+        if src_mask is None:
+            src_mask = self.src_mask(src)
+        return self.decode(tgt, self.encode(src, src_mask), src_mask, tgt_mask)
+
+    @contextmanager
+    def recording_attention(self) -> Iterator[None]:
+        """Dentro de este bloque cada capa guarda sus pesos de atención en ``layer.attention``."""
+        layers = [*self.encoder_layers, *self.decoder_layers]
+        for layer in layers:
+            layer.record_attention, layer.attention = True, {}
+        try:
+            yield
+        finally:
+            for layer in layers:
+                layer.record_attention = False
+
+    @torch.no_grad()
+    def attention_maps(self, src: Tensor, tgt: Tensor) -> dict[str, list[Tensor]]:
+        """Pesos de atención de cada capa para un lote, en modo evaluación.
+
+        Returns:
+            ``{"encoder": [...], "decoder": [...], "cross": [...]}``, una entrada por capa, con
+            formas ``(B, H, T_src, T_src)``, ``(B, H, T_tgt, T_tgt)`` y ``(B, H, T_tgt, T_src)``.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            with self.recording_attention():
+                self(src, tgt)
+        finally:
+            self.train(was_training)
+        return {
+            "encoder": [layer.attention["self"] for layer in self.encoder_layers],
+            "decoder": [layer.attention["self"] for layer in self.decoder_layers],
+            "cross": [layer.attention["cross"] for layer in self.decoder_layers],
+        }
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Número de parámetros entrenables distintos (una matriz compartida cuenta una vez)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def expected_parameter_count(
+    src_vocab: int,
+    tgt_vocab: int,
+    d_model: int = 512,
+    n_layers: int = 6,
+    d_ff: int = 2048,
+    share_embeddings: bool = False,
+) -> int:
+    """Parámetros de un :class:`Transformer` post-LN contados a mano (sin LayerNorm final).
+
+    Por capa: atención = 4·(D² + D); red hacia delante = 2·D·d_ff + d_ff + D; cada LayerNorm = 2·D.
+    El codificador tiene 1 atención y 2 normas por capa; el decodificador, 2 y 3. Embeddings:
+    ``V·D`` una sola vez si se comparten (origen, destino y salida); si no, ``V_src·D`` +
+    ``V_tgt·D`` + ``D·V_tgt`` (la proyección de salida). Más el sesgo de la salida, ``V_tgt``.
+    """
+    D = d_model
+    attention = 4 * (D * D + D)
+    ffn = 2 * D * d_ff + d_ff + D
+    encoder = n_layers * (attention + ffn + 2 * 2 * D)
+    decoder = n_layers * (2 * attention + ffn + 3 * 2 * D)
+    embeddings = tgt_vocab * D if share_embeddings else (src_vocab + 2 * tgt_vocab) * D
+    return encoder + decoder + embeddings + tgt_vocab
+
+
+def as_torch_encoder_layer(layer: nn.Module, n_heads: int) -> nn.TransformerEncoderLayer:
+    """El ``nn.TransformerEncoderLayer(batch_first=True)`` de PyTorch con los pesos de ``layer``, en ``eval()``.
+
+    ``layer`` debe seguir los nombres de :class:`EncoderLayer`. Sirve de referencia independiente
+    en las pruebas. Ojo: en las máscaras de PyTorch ``True`` significa «NO puede atender».
+    """
+    from course_lib.multihead import as_torch_multihead
+
+    d_model = layer.norm1.normalized_shape[0]
+    d_ff = layer.feed_forward.W_1.out_features
+    torch_layer = nn.TransformerEncoderLayer(
+        d_model, n_heads, d_ff, dropout=0.0, batch_first=True, norm_first=bool(getattr(layer, "norm_first", False))
+    ).eval()
+    torch_layer.self_attn = as_torch_multihead(layer.self_attn, n_heads)
+    _copy_common(torch_layer, layer)
+    return torch_layer
+
+
+def as_torch_decoder_layer(layer: nn.Module, n_heads: int) -> nn.TransformerDecoderLayer:
+    """El ``nn.TransformerDecoderLayer(batch_first=True)`` de PyTorch con los pesos de ``layer``, en ``eval()``."""
+    from course_lib.multihead import as_torch_multihead
+
+    d_model = layer.norm1.normalized_shape[0]
+    d_ff = layer.feed_forward.W_1.out_features
+    torch_layer = nn.TransformerDecoderLayer(
+        d_model, n_heads, d_ff, dropout=0.0, batch_first=True, norm_first=bool(getattr(layer, "norm_first", False))
+    ).eval()
+    torch_layer.self_attn = as_torch_multihead(layer.self_attn, n_heads)
+    torch_layer.multihead_attn = as_torch_multihead(layer.cross_attn, n_heads)
+    _copy_common(torch_layer, layer)
+    with torch.no_grad():
+        torch_layer.norm3.load_state_dict(layer.norm3.state_dict())
+    return torch_layer
+
+
+def _copy_common(torch_layer: nn.Module, layer: nn.Module) -> None:
+    with torch.no_grad():
+        torch_layer.linear1.load_state_dict(layer.feed_forward.W_1.state_dict())
+        torch_layer.linear2.load_state_dict(layer.feed_forward.W_2.state_dict())
+        torch_layer.norm1.load_state_dict(layer.norm1.state_dict())
+        torch_layer.norm2.load_state_dict(layer.norm2.state_dict())
