@@ -1,0 +1,148 @@
+"""Pruebas de course_lib.decode: búsqueda voraz y en haz, con modelos de probabilidades conocidas."""
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib import Transformer
+from course_lib.decode import beam_search, greedy_decode, strip_special
+
+PAD, SOS, EOS, A, B = 0, 1, 2, 3, 4
+
+
+class MarkovStub(nn.Module):
+    """Modelo falso: la probabilidad del siguiente token solo depende del último (tabla ``P``)."""
+
+    pad_id = PAD
+
+    def __init__(self, table: list[list[float]]) -> None:
+        super().__init__()
+        P = torch.tensor(table, dtype=torch.float) + 1e-12
+        self.register_buffer("log_P", (P / P.sum(-1, keepdim=True)).log())
+        self.calls = 0
+
+    def encode(self, src, src_mask):
+        return torch.zeros(src.size(0), src.size(1), 2)
+
+    def decode(self, tgt, memory, src_mask, tgt_mask):
+        self.calls += 1
+        return self.log_P[tgt]  # (B, T, V): logits = log-probabilidades
+
+
+# Voraz: sos→A (0.5) y A→A/B empatados a 0.3 con EOS 0.4 → «A <eos>» (0.5·0.4 = 0.20).
+# Mejor: sos→B (0.45) y B→EOS (0.9) → «B <eos>» (0.405).
+TRAP = [
+    [0, 0, 1, 0, 0],  # tras <pad>
+    [0, 0, 0.05, 0.5, 0.45],  # tras <sos>
+    [0, 0, 1, 0, 0],  # tras <eos>
+    [0, 0, 0.4, 0.35, 0.25],  # tras A
+    [0, 0, 0.9, 0.05, 0.05],  # tras B
+]
+
+
+def _src(batch=2):
+    return torch.full((batch, 3), 7, dtype=torch.long)
+
+
+def test_greedy_follows_the_most_likely_token_and_stops_at_eos():
+    """La voraz elige A y luego <eos>; la fila empieza por <sos>."""
+    out = greedy_decode(MarkovStub(TRAP), _src(), max_len=10, sos_id=SOS, eos_id=EOS)
+    assert out.tolist() == [[SOS, A, EOS]] * 2
+
+
+def test_beam_finds_the_more_probable_sentence():
+    """Con k=2 la búsqueda en haz encuentra «B <eos>», más probable que la voraz «A <eos>»."""
+    out = beam_search(MarkovStub(TRAP), _src(), beam_size=2, max_len=10, sos_id=SOS, eos_id=EOS, length_penalty=0.0)
+    assert out.tolist() == [[SOS, B, EOS]] * 2
+
+
+def test_rows_end_at_different_times_and_are_padded():
+    """Cada fila para en su <eos> y se rellena después; max_len corta las que no acaban."""
+
+    class TwoRows(MarkovStub):
+        """Las frases cuyo origen empieza por 8 nunca acaban: siempre A."""
+
+        def encode(self, src, src_mask):
+            return src[:, :1, None].float()  # (B, 1, 1): el primer token de origen
+
+        def decode(self, tgt, memory, src_mask, tgt_mask):
+            logits = super().decode(tgt, memory, src_mask, tgt_mask).clone()
+            forever = memory[:, 0, 0] == 8  # (B,)
+            logits[forever] = torch.tensor([-30.0, -30.0, -30.0, 0.0, -30.0])
+            return logits
+
+    src = torch.tensor([[7, 7, 7], [8, 7, 7]])
+    out = greedy_decode(TwoRows(TRAP), src, max_len=4, sos_id=SOS, eos_id=EOS)
+    assert out.tolist() == [[SOS, A, EOS, PAD, PAD], [SOS, A, A, A, A]]
+    beam = beam_search(TwoRows(TRAP), src, beam_size=3, max_len=4, sos_id=SOS, eos_id=EOS, length_penalty=0.0)
+    assert beam.tolist() == [[SOS, B, EOS, PAD, PAD], [SOS, A, A, A, A]]
+
+
+def test_greedy_stops_when_every_row_ended():
+    """No sigue llamando al modelo cuando todas las frases han terminado."""
+    model = MarkovStub(TRAP)
+    greedy_decode(model, _src(), max_len=50, sos_id=SOS, eos_id=EOS)
+    assert model.calls == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_beam_of_size_one_is_greedy(seed):
+    """k = 1 da exactamente la búsqueda voraz, con un Transformer aleatorio y relleno en el origen."""
+    torch.manual_seed(seed)
+    model = Transformer(30, 30, d_model=16, n_heads=2, n_layers=1, d_ff=32).eval()
+    src = torch.randint(4, 30, (5, 6))
+    src[0, 4:] = 0
+    for eos in (2, 9):  # también con un <eos> que aparece pronto
+        expected = greedy_decode(model, src, 12, SOS, eos)
+        assert torch.equal(beam_search(model, src, 1, 12, SOS, eos), expected)
+
+
+def test_length_penalty_changes_the_choice():
+    """Sin penalización gana la frase más corta; con α grande, la más larga que cabe en max_len."""
+    table = [
+        [0, 0, 1, 0, 0],
+        [0, 0, 0.6, 0.4, 0],  # <sos>: acabar ya (0.6) o A (0.4)
+        [0, 0, 1, 0, 0],
+        [0, 0, 0.9, 0.1, 0],  # A: acabar (0.9) o seguir con A (0.1)
+        [0, 0, 1, 0, 0],
+    ]
+    # log P: «<eos>» −0.51, «A <eos>» −1.02, «A A <eos>» −3.32; penalización ((5 + n) / 6) ** α.
+    for alpha, expected in [(0.0, [SOS, EOS]), (3.0, [SOS, EOS]), (20.0, [SOS, A, A, EOS])]:
+        out = beam_search(MarkovStub(table), _src(1), 3, 3, SOS, EOS, length_penalty=alpha)
+        assert out.tolist() == [expected], f"α = {alpha}"
+
+
+def test_decoders_restore_training_mode():
+    """Decodifican en modo evaluación y dejan el modelo como estaba."""
+    model = Transformer(10, 10, d_model=8, n_heads=2, n_layers=1, d_ff=16).train()
+    greedy_decode(model, torch.randint(3, 10, (2, 3)), 3, SOS, EOS)
+    beam_search(model, torch.randint(3, 10, (2, 3)), 2, 3, SOS, EOS)
+    assert model.training
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"src": torch.randn(2, 3)}, "src"),
+        ({"max_len": 0}, "max_len"),
+        ({"beam_size": 0}, "beam_size"),
+        ({"length_penalty": -1.0}, "length_penalty"),
+    ],
+)
+def test_beam_search_errors(kwargs, message):
+    """Argumentos no válidos: error en español que nombra el argumento."""
+    args = {"model": MarkovStub(TRAP), "src": _src(), "beam_size": 2, "max_len": 4, "sos_id": SOS, "eos_id": EOS}
+    with pytest.raises((ValueError, TypeError), match=message):
+        beam_search(**{**args, **kwargs})
+
+
+def test_greedy_rejects_a_model_without_encode():
+    """Un modelo sin encode/decode: error que lo dice."""
+    with pytest.raises(TypeError, match="encode"):
+        greedy_decode(nn.Linear(2, 2), _src(), 3, SOS, EOS)
+
+
+def test_strip_special():
+    """Quita <sos>, corta en el primer <eos> y quita el relleno."""
+    ids = torch.tensor([[SOS, 5, 6, EOS, 7], [SOS, 8, PAD, PAD, PAD]])
+    assert strip_special(ids, EOS, PAD, SOS) == [[5, 6], [8]]
