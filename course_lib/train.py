@@ -303,7 +303,7 @@ def fit(
     Args:
         model: con ``pad_id``, ``d_model`` y ``forward(src, tgt_in) → logits (B, T, V)``.
         batches: ``batches(epoch)`` devuelve los lotes de esa época, siempre en el mismo orden
-            para la misma época (así se puede reanudar en mitad de una).
+            para la misma época (así se puede reanudar a mitad de una).
         config: la receta (:class:`TrainConfig`).
         valid: lotes de validación (pérdida sin suavizado cada ``config.eval_every`` pasos y al final).
         device: dónde entrenar (por defecto, :func:`course_lib.utils.get_device`).

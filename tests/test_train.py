@@ -137,7 +137,7 @@ def test_fit_reduces_the_loss():
 def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):
     """Entrenar 12 pasos de una vez = 7 pasos, punto de control, modelo nuevo y reanudar (dropout incluido)."""
     torch.set_num_threads(1)
-    es, en, batches = _task()  # 6 lotes por época: la reanudación cae en mitad de la segunda
+    es, en, batches = _task()  # 6 lotes por época: la reanudación cae a mitad de la segunda
     config = {"warmup": 4, "seed": 3}
     straight = _model(es, en)
     fit(straight, batches, TrainConfig(steps=12, **config), device="cpu", progress=False)
