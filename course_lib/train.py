@@ -123,6 +123,8 @@ class TrainConfig:
         eval_every: validar cada tantos pasos (0 = solo al final).
         log_every: pasos entre anotaciones de la pérdida de entrenamiento.
         seed: semilla (dropout y orden de los lotes).
+        max_seconds: presupuesto de tiempo: al superarlo (se mira cada ``log_every`` pasos) el
+            entrenamiento para aunque no haya llegado a ``steps`` (``None`` = sin límite).
     """
 
     steps: int
@@ -139,6 +141,7 @@ class TrainConfig:
     eval_every: int = 0
     log_every: int = 10
     seed: int = 0
+    max_seconds: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("steps", "warmup"):
@@ -395,7 +398,8 @@ def fit(
     # pérdida se sabe que han terminado).
     seconds_before, loop_started, paused = history.seconds, time.perf_counter(), 0.0
     model.train()
-    while step < config.steps:
+    stop = False
+    while step < config.steps and not stop:
         group: list[Batch] = []
         for index, batch in enumerate(batches(epoch)):
             if index < consumed:
@@ -440,12 +444,19 @@ def fit(
                 history.lr.append(scheduler.get_last_lr()[0])
                 bar.set_postfix(pérdida=f"{mean:.3f}", lr=f"{history.lr[-1]:.1e}")
                 running, running_n = torch.zeros((), device=device), 0
+                out_of_time = config.max_seconds is not None and history.seconds >= config.max_seconds
+                if world > 1:  # todos los procesos deben parar en el mismo paso
+                    flag = torch.tensor(float(out_of_time), device=device)
+                    dist.broadcast(flag, src=0)
+                    out_of_time = bool(flag.item())
+                if out_of_time:
+                    stop = True
             bar.update(1)
             if config.eval_every and step % config.eval_every == 0 and step < config.steps:
                 validate()
             if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
                 save()
-            if step >= config.steps:
+            if step >= config.steps or stop:
                 break
         else:
             if consumed == 0:

@@ -65,6 +65,8 @@ class Profile:
         checkpoint_every, eval_every: cada cuántos pasos guardar y validar.
         synthetic: usar la gramática sintética del cuaderno 01 en vez de los datos reales.
         test_size: pares del conjunto de prueba que se evalúan (``None`` = los 10 000).
+        max_minutes: presupuesto de entrenamiento; se para al agotarlo aunque no se hayan dado
+            todos los pasos (``None`` = sin límite).
     """
 
     name: str
@@ -85,6 +87,7 @@ class Profile:
     eval_every: int = 1000
     synthetic: bool = False
     test_size: int | None = None
+    max_minutes: float | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -94,11 +97,11 @@ PROFILES: dict[str, Profile] = {
         max_tokens=16384, steps=12000, warmup=2000, lr_scale=1.0, valid_size=2000,
         checkpoint_every=1000, eval_every=1000,
     ),
-    # Dos núcleos de CPU, unos 10 minutos (medido en benchmarks/RESULTS.md).
+    # Un portátil: 10 minutos de entrenamiento (lo que dé tiempo de los pasos; véase benchmarks/RESULTS.md).
     "cpu": Profile(
         "cpu", d_model=256, n_heads=4, n_layers=2, d_ff=1024, dropout=0.1, vocab_size=8000, max_len=40,
-        max_tokens=4096, steps=1500, warmup=400, lr_scale=2.0, valid_size=1000,
-        checkpoint_every=250, eval_every=500,
+        max_tokens=4096, steps=20000, warmup=400, lr_scale=2.0, valid_size=1000,
+        checkpoint_every=200, eval_every=500, max_minutes=10.0,
     ),
     # Corrección automática y pruebas: segundos, sin red.
     "diminuto": Profile(
@@ -291,6 +294,7 @@ def train_translator(
         checkpoint_every=profile.checkpoint_every if checkpoint_dir else 0,
         eval_every=profile.eval_every,
         seed=seed,
+        max_seconds=profile.max_minutes * 60 if profile.max_minutes else None,
     )
     extra = {
         "tokenizer": data.tokenizer.to_str(),

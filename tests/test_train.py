@@ -174,6 +174,14 @@ def test_checkpoint_every_n_steps(tmp_path):
     assert ["ultimo.pt"] in seen[1:], "tras el paso 3 (época 2) debería existir ya un punto de control"
 
 
+def test_time_budget_stops_training_early():
+    """Con max_seconds=0 para en la primera anotación (paso log_every) en vez de llegar a steps."""
+    es, en, batches = _task(64)
+    history = fit(_model(es, en), batches, TrainConfig(steps=50, log_every=3, max_seconds=0.0), device="cpu",
+                  progress=False)  # fmt: skip
+    assert history.steps == [3]
+
+
 def test_fit_rejects_bad_arguments():
     """Errores claros para configuraciones y lotes mal formados."""
     es, en, batches = _task(32)
