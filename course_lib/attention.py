@@ -51,7 +51,7 @@ def scaled_dot_product_attention(
         need_weights: si es ``False`` se usa la versión fusionada de PyTorch
             (más rápida y con menos memoria) y no se devuelven los pesos.
         dropout_p: probabilidad de dropout sobre los pesos, solo en la versión fusionada
-            (con ``need_weights=True`` aplícalo tú a los pesos devueltos).
+            (con ``need_weights=True`` hay que aplicarlo a los pesos devueltos).
 
     Returns:
         ``(out, weights)``: ``out`` de forma ``(..., T_q, d_v)`` y ``weights`` de

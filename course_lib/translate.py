@@ -2,9 +2,9 @@
 
 El cuaderno 07 y la línea de órdenes usan exactamente estas funciones::
 
-    python -m course_lib.translate train --perfil cpu --sentido en-es --salida modelos/en-es
-    python -m course_lib.translate evaluate --modelo modelos/en-es/traductor.pt --haz 4
-    python -m course_lib.translate translate --modelo modelos/en-es/traductor.pt "Where is the station?"
+    python -m course_lib.translate train --perfil cpu --sentido en-es --salida checkpoints/en-es
+    python -m course_lib.translate evaluate --modelo checkpoints/en-es/traductor.pt --haz 4
+    python -m course_lib.translate translate --modelo checkpoints/en-es/traductor.pt "Where is the station?"
 
 Con varias GPU: ``torchrun --nproc_per_node=4 -m course_lib.translate train --perfil gpu …``.
 
@@ -370,9 +370,10 @@ class Translator:
         """Traduce una frase y devuelve la atención cruzada de una capa del decodificador.
 
         Returns:
-            ``(src_tokens, tgt_tokens, weights)``: las piezas de origen (con ``<eos>`` si lo hay),
-            las generadas (desde ``<sos>``) y los pesos ``(H, T_tgt, T_src)``: la fila ``t`` dice a
-            qué piezas de origen miró el decodificador para elegir la pieza ``t + 1``.
+            ``(src_tokens, tgt_tokens, weights)``: las piezas de origen, las generadas (sin
+            ``<sos>``, con ``<eos>`` si se llegó a generar) y los pesos ``(H, T_tgt, T_src)`` con
+            ``T_tgt = len(tgt_tokens)``: la fila ``t`` dice a qué piezas de origen miró el
+            decodificador para elegir la pieza ``t``.
         """
         tok = self.tokenizer
         src = self._encode([sentence])
@@ -380,7 +381,7 @@ class Translator:
             ids = greedy_decode(self.model, src, self.max_len, tok.sos_id, tok.eos_id)
         else:
             ids = beam_search(self.model, src, beam_size, self.max_len, tok.sos_id, tok.eos_id)
-        tgt_in = ids[:, :-1] if ids[0, -1] == tok.eos_id else ids
+        tgt_in = ids[:, :-1]  # la entrada que produjo cada pieza generada (termine o no en <eos>)
         maps = self.model.attention_maps(src, tgt_in)
         weights = maps["cross"][layer][0].cpu()  # (H, T_tgt, T_src)
         return tok.tokens(src[0].tolist()), tok.tokens(ids[0, 1:].tolist()), weights

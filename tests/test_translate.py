@@ -85,7 +85,7 @@ def test_attention_over_a_sentence(trained):
     data, translator, _, _ = trained
     src_tokens, tgt_tokens, weights = translator.attention(data.test[0][0])
     assert weights.shape == (PROFILES["diminuto"].n_heads, weights.shape[1], len(src_tokens))
-    assert weights.shape[1] in (len(tgt_tokens), len(tgt_tokens) + 1)
+    assert weights.shape[1] == len(tgt_tokens)
     torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:2]))
 
 
