@@ -33,7 +33,12 @@ def course_copy(tmp_path: Path) -> Path:
 
 def make(course: Path, *targets: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        ["make", f"VENV={sys.prefix}", *targets], cwd=course, capture_output=True, text=True, timeout=600
+        # -o: el entorno ya está instalado; nunca se reinstala desde la copia (no tiene course_lib/).
+        ["make", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.instalado", *targets],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, f"make {' '.join(targets)} falló:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert "Instalando" not in result.stdout, "las órdenes del docente no deberían reinstalar el entorno"
@@ -58,7 +63,11 @@ def test_release_then_grade_with_make(course_copy: Path) -> None:
 
 def test_autograde_without_submissions_explains(course_copy: Path) -> None:
     result = subprocess.run(
-        ["make", f"VENV={sys.prefix}", "autograde"], cwd=course_copy, capture_output=True, text=True, timeout=120
+        ["make", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.instalado", "autograde"],
+        cwd=course_copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "No hay entregas" in result.stdout + result.stderr
