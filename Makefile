@@ -43,11 +43,8 @@ lab: $(INSTALADO)
 	@echo "Abriendo JupyterLab en notebooks/. Abre en el navegador la dirección http://127.0.0.1:$(PUERTO)/lab?token=… que aparece abajo."
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PUERTO) --ServerApp.root_dir=notebooks $(COMO_ROOT)
 
-# Dos procesos de pytest (pytest-xdist), un archivo de pruebas entero por proceso: las
-# fixtures de sesión (los cursos temporales de nbgrader) no se repiten dentro de un archivo.
-PROCESOS ?= 2
 test: $(INSTALADO)
-	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(PROCESOS) --dist loadfile
+	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest
 
 calidad: $(INSTALADO)
 	CURSO_RAPIDO=1 $(BIN)/python -m pytest tests/test_calidad.py
