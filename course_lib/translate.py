@@ -251,14 +251,15 @@ def build_model(profile: str | Profile, tokenizer: BPETokenizer) -> Transformer:
     )
 
 
-def _model_config(model: Transformer, profile: Profile) -> dict[str, Any]:
+def _model_config(model: Transformer, max_len: int) -> dict[str, Any]:
+    """Lo necesario para reconstruir ``model`` al cargarlo (véase :meth:`Translator.load`)."""
     return {
         "vocab": model.generator.out_features,
-        "d_model": profile.d_model,
-        "n_heads": profile.n_heads,
-        "n_layers": profile.n_layers,
-        "d_ff": profile.d_ff,
-        "max_len": profile.max_len,
+        "d_model": model.d_model,
+        "n_heads": model.encoder_layers[0].self_attn.n_heads,
+        "n_layers": len(model.encoder_layers),
+        "d_ff": model.encoder_layers[0].feed_forward.W_1.out_features,
+        "max_len": max_len,
     }
 
 
@@ -298,7 +299,7 @@ def train_translator(
     )
     extra = {
         "tokenizer": data.tokenizer.to_str(),
-        "model": _model_config(model, profile),
+        "model": _model_config(model, profile.max_len),
         "direction": data.direction,
         "synthetic": data.synthetic,
     }
@@ -388,20 +389,12 @@ class Translator:
 
     def save(self, path: str | Path) -> Path:
         """Guarda pesos, tokenizador y configuración en un solo archivo."""
-        config = {
-            "vocab": self.model.generator.out_features,
-            "d_model": self.model.d_model,
-            "n_heads": self.model.encoder_layers[0].self_attn.n_heads,
-            "n_layers": len(self.model.encoder_layers),
-            "d_ff": self.model.encoder_layers[0].feed_forward.W_1.out_features,
-            "max_len": self.max_len,
-        }
         return save_checkpoint(
             path,
             model=self.model.state_dict(),
             extra={
                 "tokenizer": self.tokenizer.to_str(),
-                "model": config,
+                "model": _model_config(self.model, self.max_len),
                 "direction": self.direction,
                 "synthetic": self.synthetic,
             },
