@@ -5,7 +5,9 @@
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
-#   make autograde feedback export   corrige lo que haya en submitted/
+#   make recoger ENTREGAS=entregas.zip CUADERNO=<id>   entregas del LMS → submitted/
+#   make autograde feedback export   corrige lo que haya en submitted/ (ALUMNO=… y CUADERNO=… lo limitan)
+#   make corregir-todo ENTREGAS=entregas.zip CUADERNO=<id>   recoger + autograde + feedback + export
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,6 +19,14 @@ PUERTO ?= 8888
 TAREAS ?= $(notdir $(patsubst %/,%,$(wildcard solutions/*/)))
 # Tareas con entregas en submitted/<alumno>/<tarea>/.
 ENTREGADAS = $(sort $(notdir $(patsubst %/,%,$(wildcard submitted/*/*/))))
+# Corrección: ENTREGAS es el zip o la carpeta descargada del LMS (make recoger); CUADERNO y
+# ALUMNO limitan autograde y feedback a un cuaderno o a un alumno (sin tocar las demás notas).
+ENTREGAS ?=
+CUADERNO ?=
+ALUMNO ?=
+A_CORREGIR = $(or $(CUADERNO),$(if $(ALUMNO),$(sort $(notdir $(patsubst %/,%,$(wildcard submitted/$(ALUMNO)/*/)))),$(ENTREGADAS)))
+SOLO_ALUMNO = $(if $(ALUMNO),--student '$(ALUMNO)',)
+QUIEN = $(if $(ALUMNO), (solo $(ALUMNO)),)
 
 # nbgrader llama a otros ejecutables del entorno (alembic): el entorno va primero en el PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -26,7 +36,9 @@ INSTALADO := $(VENV)/.instalado
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab test calidad formato release autograde feedback export limpiar
+.PHONY: instalar lab test calidad formato release recoger autograde feedback export corregir-todo limpiar
+# corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
+.NOTPARALLEL:
 
 instalar: $(INSTALADO)
 
@@ -56,18 +68,50 @@ formato: $(INSTALADO)
 
 release: $(INSTALADO)
 	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || exit 1; done
+	@echo "Versión del alumnado regenerada en notebooks/ ($(words $(TAREAS)) cuadernos)."
+
+recoger: $(INSTALADO)
+	@test -n "$(ENTREGAS)" || { echo "Indica el zip o la carpeta del LMS y el cuaderno: make recoger ENTREGAS=ruta/entregas.zip CUADERNO=<id>"; exit 1; }
+	@test -n "$(CUADERNO)" || { echo "Indica el cuaderno que recoges: make recoger ENTREGAS=$(ENTREGAS) CUADERNO=<id> (p. ej. 02_autoatencion)"; exit 1; }
+	@$(BIN)/python -m course_lib.lms "$(ENTREGAS)" --cuaderno "$(CUADERNO)"
+
+# Comprueba que hay algo que corregir con los filtros CUADERNO y ALUMNO.
+COMPROBAR_ENTREGAS = \
+	test -n "$(A_CORREGIR)" || { echo "No hay entregas$(if $(ALUMNO), de $(ALUMNO),): pon cada cuaderno en submitted/<alumno>/<tarea>/<tarea>.ipynb (o usa make recoger)"; exit 1; }; \
+	for t in $(A_CORREGIR); do \
+		ls -d submitted/$(or $(ALUMNO),*)/$$t >/dev/null 2>&1 || { echo "No hay entregas de $$t$(if $(ALUMNO), de $(ALUMNO),) en submitted/ (usa make recoger ENTREGAS=… CUADERNO=$$t)"; exit 1; }; \
+	done
+
+# ¿Está la tarea en gradebook.db? nbgrader solo corrige las que registró generate_assignment
+# (make release); en un clon nuevo, o con la base de notas borrada, aún no lo están.
+REGISTRADA = $(BIN)/python -c "import sqlite3, sys; db = sqlite3.connect('file:gradebook.db?mode=ro', uri=True); \
+	sys.exit(0 if db.execute('select 1 from assignment where name = ?', sys.argv[1:]).fetchone() else 1)" 2>/dev/null
 
 autograde: $(INSTALADO)
-	@test -n "$(ENTREGADAS)" || { echo "No hay entregas: pon cada cuaderno en submitted/<alumno>/<tarea>/<tarea>.ipynb"; exit 1; }
-	@for t in $(ENTREGADAS); do $(NBGRADER) autograde $$t --force || echo "Aviso: nbgrader informó de errores al corregir $$t (revisa el registro de arriba)."; done
+	@$(COMPROBAR_ENTREGAS)
+	@for t in $(A_CORREGIR); do \
+		$(REGISTRADA) $$t || { echo "$$t aún no está en gradebook.db: lo registro con nbgrader generate_assignment (como make release)…"; \
+			$(NBGRADER) generate_assignment $$t --force || exit 1; }; \
+		echo "Corrigiendo $$t$(QUIEN)…"; \
+		$(NBGRADER) autograde $$t --force $(SOLO_ALUMNO) || echo "Aviso: nbgrader informó de errores al corregir $$t (revisa el registro de arriba)."; \
+	done
+	@echo "Corrección terminada: cuadernos corregidos en autograded/ y notas en gradebook.db. Siguiente paso: make feedback"
 
 feedback: $(INSTALADO)
-	@for t in $(ENTREGADAS); do $(NBGRADER) generate_feedback $$t --force || exit 1; done
-	@echo "Comentarios en feedback/<alumno>/<tarea>/<tarea>.html"
+	@$(COMPROBAR_ENTREGAS)
+	@for t in $(A_CORREGIR); do \
+		echo "Generando los comentarios de $$t$(QUIEN)…"; \
+		$(NBGRADER) generate_feedback $$t --force $(SOLO_ALUMNO) || exit 1; \
+	done
+	@echo "Comentarios en feedback/<alumno>/<tarea>/<tarea>.html. Siguiente paso: make export"
 
 export: $(INSTALADO)
-	$(NBGRADER) export
-	@echo "Notas en grades.csv"
+	@echo "Exportando las notas de todos los alumnos y cuadernos…"
+	@$(NBGRADER) export
+	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima)."
+
+corregir-todo: recoger autograde feedback export
+	@echo "Listo: $(CUADERNO) recogido, corregido, con comentarios y exportado a grades.csv."
 
 limpiar:
-	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback grades.csv
+	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback downloaded grades.csv

@@ -16,10 +16,16 @@ c.CourseDirectory.release_directory = "notebooks"
 c.ClearSolutions.code_stub = {"python": "# TU CÓDIGO AQUÍ\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "ESCRIBE AQUÍ TU RESPUESTA"
 
-# Tiempo máximo por celda al corregir: una respuesta en bucle infinito pierde esa celda
-# (y el resto sigue corrigiéndose). En modo rápido ninguna celda pasa de unos segundos.
-c.ExecutePreprocessor.timeout = 120
-c.ExecutePreprocessor.interrupt_on_timeout = True
+# Corrección endurecida (course_lib/grading.py): cada cuaderno se ejecuta en un núcleo aislado
+# del directorio del curso (no ve solutions/, gradebook.db, .git ni otras entregas), con límites
+# de memoria y CPU, que restaura su estado limpio antes de cada prueba calificada y que, si muere
+# o se cuelga, da 0 a lo que faltaba por ejecutar sin parar la corrección de los demás.
+# Tiempo máximo por celda: en modo rápido ninguna celda pasa de unos segundos.
+import os  # noqa: E402
+
+from course_lib.grading import harden  # noqa: E402
+
+harden(c, root=os.path.dirname(os.path.abspath(__file__)), timeout=120)
 
 # Los comentarios (feedback) no enseñan el código de las pruebas ocultas, para poder
 # reutilizarlas: ni en las celdas ni en el contexto de los tracebacks. Los mensajes de
@@ -35,3 +41,16 @@ c.GenerateFeedback.preprocessors = [
     GetGrades,
     CSSHTMLHeaderPreprocessor,
 ]
+
+# --- Entregas desde el LMS y comentarios en español (make recoger, make feedback) ----------
+# Convención de nombres de las entregas: <id_alumno>__<cuaderno>.ipynb (ver course_lib/lms.py).
+# LMSCollector deshace los cambios de nombre del navegador («… (1)») y de Colab («Copia de …»)
+# y avisa en español de cada archivo que no reconoce. Para otra convención, cambia la expresión
+# (grupos student_id y file_id; se aplica a la ruta absoluta, de ahí el «.*/» inicial).
+from course_lib import lms  # noqa: E402
+
+c.ZipCollectApp.collector_plugin = lms.LMSCollector
+c.FileNameCollectorPlugin.named_regexp = lms.NAMED_REGEXP
+# Comentarios (feedback) con los textos en español: course_lib/plantillas/comentarios/.
+c.HTMLExporter.template_name = lms.FEEDBACK_TEMPLATE
+c.HTMLExporter.extra_template_basedirs = [str(lms.TEMPLATE_DIR)]

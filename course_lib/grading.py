@@ -1,17 +1,33 @@
 """Piezas de nbgrader propias del curso (solo las usa quien corrige, no el alumnado).
 
-:class:`ShortTracebacks` recorta los tracebacks en los comentarios (feedback): el
-alumno ve el tipo de error y el mensaje con la pista, pero no las líneas de las
-pruebas ocultas que IPython muestra como contexto.
+- :class:`ShortTracebacks` recorta los tracebacks en los comentarios (feedback): el
+  alumno ve el tipo de error y el mensaje con la pista, pero no las líneas de las
+  pruebas ocultas que IPython muestra como contexto.
+- :func:`harden` configura la corrección endurecida: :class:`GuardedExecute` (núcleo
+  aislado y con límites, estado limpio antes de cada prueba, núcleos muertos o colgados
+  que no paran la corrección, salida limitada) y :func:`suspicious_answers` (respuestas
+  que el docente debería leer). Lo prueba tests/test_hostiles.py.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
+import nbformat
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from traitlets import Bool
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, Unicode
+
+from course_lib import sandbox
+from course_lib.guard import MARKER
 
 
 class ShortTracebacks(Preprocessor):
@@ -28,3 +44,167 @@ class ShortTracebacks(Preprocessor):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+# --- Corrección endurecida -------------------------------------------------------------------
+# Lo que sigue protege la corrección de entregas hostiles o rotas: ver la guía para docentes
+# del README y tests/test_hostiles.py, que prueba cada defensa con una entrega que la ataca.
+
+KERNEL_NAME = "curso-calificacion"
+NOT_RUN = "CeldaNoEjecutada"
+# Lo que en una respuesta sugiere tocar el intérprete: no se penaliza solo, se señala al docente.
+SUSPICIOUS = re.compile(
+    r"get_ipython|set_custom_exc|input_transformers|ast_transformers|events\.register|__builtins__|"
+    r"\bbuiltins\b|sys\.modules|sys\.settrace|excepthook|showtraceback|\bos\._exit|\bexec\(|\beval\(|"
+    r"\bcompile\(|importlib|__import__|\bgc\b|\binspect\b|ctypes|subprocess|\bsignal\b|threading|"
+    r"\bsetattr\((torch|checks|course_lib|np)\b|\b(torch|checks|np|F)(\.\w+)+\s*=[^=]|gradebook|solutions"
+)
+
+
+def suspicious_answers(nb: NotebookNode) -> dict[str, list[str]]:
+    """``{grade_id: [fragmentos]}`` de las respuestas que parecen tocar el intérprete o el curso."""
+    found = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            hits = sorted({m.group(0).strip() for m in SUSPICIOUS.finditer(cell.source)})
+            if hits:
+                found[meta.get("grade_id", "?")] = hits
+    return found
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    """El ``Execute`` de nbgrader con las defensas del curso.
+
+    - Núcleo :data:`KERNEL_NAME` (aislado y con límites; ver :mod:`course_lib.sandbox`), sea cual
+      sea el ``kernelspec`` del cuaderno (Colab, Jupyter antiguo…).
+    - Antepone :data:`course_lib.guard.MARKER` a las celdas de prueba: el núcleo restaura su
+      estado limpio antes de ejecutarlas.
+    - Si el núcleo muere (``os._exit``, memoria, CPU) o se queda colgado tras un tiempo límite,
+      las celdas que faltan no se ejecutan y cada una recibe un error: puntúan 0 y el resto de la
+      nota (lo ya ejecutado) se conserva. La corrección de los demás sigue.
+    - Limita los bytes de salida por celda (los errores se guardan siempre).
+    """
+
+    kernel_name = Unicode(KERNEL_NAME).tag(config=True)
+    max_output_bytes = Integer(200_000, help="Bytes de salida que se guardan por celda.").tag(config=True)
+    probe_timeout = Integer(15, help="Segundos para comprobar que el núcleo responde tras un tiempo límite.").tag(
+        config=True
+    )
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> tuple[NotebookNode, Any]:
+        self._stopped: str | None = None
+        self._output_bytes: dict[int, int] = {}
+        self._truncated: set[int] = set()
+        flagged = suspicious_answers(nb)
+        if flagged:
+            details = "; ".join(f"{k}: {', '.join(v)}" for k, v in flagged.items())
+            self.log.warning("REVISAR A MANO: respuestas que tocan el intérprete o el curso (%s)", details)
+        return super().preprocess(nb, resources, km)
+
+    async def async_execute_cell(
+        self, cell: NotebookNode, cell_index: int, execution_count: int | None = None, store_history: bool = True
+    ) -> NotebookNode:
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if self._stopped:
+            cell.outputs = [_error(NOT_RUN, self._stopped)]
+            return cell
+        source = cell.source
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            cell.source = f"{MARKER}\n{source}"
+        try:
+            await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except DeadKernelError:
+            self._stopped = f"el núcleo se detuvo en la celda {cell_index} (¿os._exit, memoria o tiempo de CPU?)"
+            self.log.warning("El núcleo murió en la celda %s; las siguientes no se ejecutan.", cell_index)
+            cell.outputs.append(_error("NucleoDetenido", self._stopped))
+        except CellTimeoutError:
+            # Interrumpido, el núcleo sigue ocupado (p. ej. un bucle que se traga KeyboardInterrupt).
+            cell.outputs.append(_error("CellTimeoutError", f"la celda pasó de {self.timeout} s y no se detuvo"))
+        finally:
+            cell.source = source
+        if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])) and not await self._responds():
+            self._stopped = f"la celda {cell_index} no terminó y el núcleo no respondió tras interrumpirlo"
+            self.log.warning("El núcleo no responde tras la celda %s; las siguientes no se ejecutan.", cell_index)
+            await ensure_async(self.km.shutdown_kernel(now=True))
+        return cell
+
+    # NotebookClient liga su versión síncrona a SU async_execute_cell: hay que volver a ligarla.
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _responds(self) -> bool:
+        """Tras un tiempo límite: ¿el núcleo interrumpido vuelve a ejecutar algo?"""
+        probe = nbformat.v4.new_code_cell("pass")
+        timeout, self.timeout = self.timeout, self.probe_timeout
+        try:
+            await super().async_execute_cell(probe, -1, store_history=False)
+        except (DeadKernelError, CellTimeoutError):
+            return False
+        finally:
+            self.timeout = timeout
+        return not any(o.get("ename") == "CellTimeoutError" for o in probe.get("outputs", []))
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> NotebookNode | None:
+        if msg["msg_type"] != "error":
+            used = self._output_bytes.get(cell_index, 0) + len(json.dumps(msg.get("content", {}), default=str))
+            self._output_bytes[cell_index] = used
+            if used > self.max_output_bytes:
+                if cell_index not in self._truncated:
+                    self._truncated.add(cell_index)
+                    note = f"… salida recortada: más de {self.max_output_bytes // 1000} kB en esta celda.\n"
+                    outs.append(NotebookNode(output_type="stream", name="stderr", text=note))
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def install_kernelspec(prefix: str | Path | None = None) -> Path:
+    """Escribe (si falta o cambió) el kernelspec :data:`KERNEL_NAME` en el entorno de Python."""
+    folder = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    spec = {
+        "argv": [sys.executable, str(Path(sandbox.__file__).resolve()), "-f", "{connection_file}"],
+        "display_name": "Corrección del curso (aislada)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    path = folder / "kernel.json"
+    if not path.exists() or json.loads(path.read_text(encoding="utf-8")) != spec:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(spec, indent=1, ensure_ascii=False), encoding="utf-8")
+        except PermissionError:
+            if prefix is not None:
+                raise
+            # Un Python del sistema, sin permiso de escritura: el kernelspec va a la carpeta del usuario.
+            from jupyter_core.paths import jupyter_data_dir
+
+            return install_kernelspec(Path(jupyter_data_dir()).parent.parent)
+    return path
+
+
+def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
+    """Configura nbgrader (el objeto ``c`` de ``nbgrader_config.py``) para corregir con defensas.
+
+    root: el directorio del curso, que el núcleo de corrección no verá (salvo la entrega que
+    corrige). Si guardas la base de notas fuera de ``root``, añade su ruta a la variable
+    ``CURSO_CALIFICACION_OCULTAR`` (rutas separadas por ``os.pathsep``).
+    """
+    from nbgrader.converters.autograde import Autograde
+
+    install_kernelspec()
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p for p in default]
+    c.GuardedExecute.timeout = timeout
+    c.GuardedExecute.interrupt_on_timeout = True
+    c.GuardedExecute.error_on_timeout = {
+        "ename": "CellTimeoutError",
+        "evalue": f"la celda pasó de {timeout} s y se interrumpió",
+        "traceback": [f"CellTimeoutError: la celda pasó de {timeout} s y se interrumpió"],
+    }
+    hidden = [p for p in os.environ.get(sandbox.HIDE, "").split(os.pathsep) if p]
+    course = str(Path(root).resolve())
+    os.environ[sandbox.HIDE] = os.pathsep.join([*hidden, course] if course not in hidden else hidden)

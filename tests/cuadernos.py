@@ -82,10 +82,14 @@ def tool_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def nbgrader(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+def nbgrader(
+    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Ejecuta ``nbgrader`` en ``cwd`` y devuelve el proceso (con su registro)."""
     exe = Path(sys.executable).parent / "nbgrader"
-    result = subprocess.run([str(exe), *args], cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(exe), *args], cwd=cwd, env=tool_env(**(env or {})), capture_output=True, text=True, timeout=1800
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} falló ({result.returncode}):\n{result.stderr[-4000:]}")
     return result

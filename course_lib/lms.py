@@ -1,0 +1,399 @@
+"""Entregas descargadas de un LMS (Moodle, Classroom…) → ``submitted/`` de nbgrader.
+
+Solo lo usa quien corrige. Convención de nombres de las entregas::
+
+    <id_alumno>__<cuaderno>.ipynb        p. ej. ana_garcia__02_autoatencion.ipynb
+
+Los dos guiones bajos separan el alumno del cuaderno. Los identificadores de cuaderno
+(``02_autoatencion``) nunca llevan dos guiones bajos seguidos, así que el separador es
+el último ``__`` del nombre y el identificador del alumno puede llevar guiones bajos
+(``ana_garcia``). Da igual en qué carpeta del zip esté cada archivo.
+
+Antes de aplicar la convención se deshacen los cambios de nombre habituales:
+
+- ``… (1).ipynb``, ``…(2).ipynb``: el navegador, al descargar dos veces el mismo archivo;
+- ``Copia de …`` y ``Copy of …``: «Guardar una copia en Drive» de Colab (en español e inglés),
+  al principio del nombre o justo después del ``__``;
+- ``… - copia.ipynb`` y ``… - Copy.ipynb``: copiar y pegar en el explorador de archivos;
+- la extensión en mayúsculas y los acentos descompuestos de los zips hechos en macOS.
+
+Las piezas:
+
+- :class:`LMSCollector`, el colector de ``nbgrader zip_collect`` (lo activa
+  ``nbgrader_config.py``): normaliza los nombres, aplica la expresión regular configurada
+  (``FileNameCollectorPlugin.named_regexp``, por defecto :data:`NAMED_REGEXP`) y avisa en
+  español de cada archivo que no reconoce, en lugar de saltárselo con un simple aviso.
+- :func:`collect_submissions` y ``python -m course_lib.lms`` (lo que ejecuta ``make recoger``):
+  copia el zip o la carpeta a ``downloaded/<cuaderno>/archive/``, ejecuta ``zip_collect`` y
+  resume qué se importó y qué no. Sale con estado 1 si algún archivo quedó sin reconocer.
+- :data:`TEMPLATE_DIR`: la plantilla de los comentarios (feedback) en español.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from nbgrader.plugins import FileNameCollectorPlugin
+from traitlets import Bool, Unicode
+from traitlets.config import Config
+
+SEPARATOR = "__"
+CONVENTION = f"<id_alumno>{SEPARATOR}<cuaderno>.ipynb"
+# nbgrader aplica la expresión a la ruta ABSOLUTA del archivo (de ahí el «.*/» inicial).
+# El alumno es codicioso: el separador es el último «__».
+NAMED_REGEXP = r".*/(?P<student_id>[^/]+)__(?P<file_id>[^/]+)\.ipynb$"
+# Un identificador de alumno acaba siendo el nombre de una carpeta: letras (también con
+# tilde), números y . _ - @ +, sin espacios ni punto inicial.
+VALID_STUDENT_ID = re.compile(r"^\w[\w.@+-]*$")
+
+# Plantilla de los comentarios en español: course_lib/plantillas/comentarios/.
+TEMPLATE_DIR = Path(__file__).resolve().parent / "plantillas"
+FEEDBACK_TEMPLATE = "comentarios"
+
+IMPORTED = "importado"
+UNRECOGNISED = "sin reconocer"
+IGNORED = "ignorado"
+
+_COPY_PREFIX = re.compile(r"^(?:(?:copia\s+de|copy\s+of)\s+)+", re.IGNORECASE)
+_COPY_SUFFIX = re.compile(r"(?:\s*\(\d+\)|\s+-\s+(?:copia|copy))+$", re.IGNORECASE)
+# Lo que añaden los sistemas operativos a un zip y no es de nadie.
+_SYSTEM_FOLDERS = {"__MACOSX", ".ipynb_checkpoints"}
+_SYSTEM_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+def normalise_name(name: str) -> str:
+    """Deshace los cambios de nombre del navegador, de Colab y del explorador de archivos.
+
+    ``Copia de ana__02_autoatencion (1).ipynb`` → ``ana__02_autoatencion.ipynb``. Un nombre
+    que no tiene nada que deshacer se devuelve igual (salvo la forma de los acentos).
+    """
+    name = unicodedata.normalize("NFC", name)
+    stem, ext = os.path.splitext(name)
+    stem = _COPY_SUFFIX.sub("", stem.strip()).strip()
+    stem = _COPY_PREFIX.sub("", stem)
+    student, separator, notebook = stem.rpartition(SEPARATOR)
+    if separator:
+        stem = student + separator + _COPY_PREFIX.sub("", _COPY_SUFFIX.sub("", notebook).strip())
+    return stem + ext.lower()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Qué se hizo con un archivo de las entregas."""
+
+    path: Path  # ruta absoluta, dentro de downloaded/<cuaderno>/extracted/
+    shown: str  # cómo se le enseña al docente (ruta dentro del zip o de la carpeta)
+    status: str  # ``IMPORTED``, ``UNRECOGNISED`` o ``IGNORED``
+    student_id: str = ""
+    notebook: str = ""  # nombre del cuaderno de la tarea, con .ipynb
+    reason: str = ""  # por qué no se importó (en español)
+    renamed: bool = False  # si hubo que normalizar el nombre
+
+
+def classify(
+    paths: Iterable[Path],
+    root: Path,
+    notebooks: Sequence[str],
+    named_regexp: str = NAMED_REGEXP,
+) -> list[Entry]:
+    """Decide, para cada archivo, de qué alumno es o por qué no se puede importar.
+
+    ``notebooks`` son los cuadernos de la tarea (``["02_autoatencion.ipynb"]``). Dos archivos
+    del mismo alumno para el mismo cuaderno no se importan: no hay forma segura de saber cuál
+    es el bueno, así que se avisa de los dos.
+    """
+    entries: list[Entry] = []
+    expected = ", ".join(f"<id_alumno>{SEPARATOR}{nb}" for nb in notebooks)
+    for path in sorted(Path(p) for p in paths):
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        parts = path.relative_to(root).parts if path.is_relative_to(root) else (path.name,)
+        if any(part in _SYSTEM_FOLDERS for part in parts) or path.name.startswith("._") or path.name in _SYSTEM_FILES:
+            entries.append(Entry(path, shown, IGNORED, reason="archivo del sistema, no es una entrega"))
+            continue
+        original = unicodedata.normalize("NFC", path.name)
+        name = normalise_name(path.name)
+        renamed = name != original
+        if not name.endswith(".ipynb"):
+            entries.append(Entry(path, shown, UNRECOGNISED, reason="no es un cuaderno .ipynb", renamed=renamed))
+            continue
+        match = re.match(named_regexp, (path.parent / name).as_posix())
+        info = match.groupdict() if match else {}
+        if not info.get("student_id") or not info.get("file_id"):
+            reason = f"el nombre no sigue la convención {CONVENTION} (se esperaba {expected})"
+            entries.append(Entry(path, shown, UNRECOGNISED, reason=reason, renamed=renamed))
+            continue
+        student = info["student_id"]
+        notebook = os.path.splitext(info["file_id"])[0] + ".ipynb"
+        if notebook not in notebooks:
+            reason = f"«{notebook}» no es un cuaderno de esta tarea (se esperaba {expected})"
+            entries.append(Entry(path, shown, UNRECOGNISED, student, notebook, reason, renamed))
+        elif not VALID_STUDENT_ID.match(student):
+            reason = (
+                f"el identificador de alumno «{student}» no vale como nombre de carpeta "
+                "(solo letras, números y . _ - @ +, sin espacios)"
+            )
+            entries.append(Entry(path, shown, UNRECOGNISED, student, notebook, reason, renamed))
+        else:
+            entries.append(Entry(path, shown, IMPORTED, student, notebook, renamed=renamed))
+
+    owners: dict[tuple[str, str], list[int]] = {}
+    for i, entry in enumerate(entries):
+        if entry.status == IMPORTED:
+            owners.setdefault((entry.student_id, entry.notebook), []).append(i)
+    for (student, notebook), same in owners.items():
+        if len(same) > 1:
+            names = ", ".join(entries[i].shown for i in same)
+            reason = f"hay {len(same)} archivos de {student} para {notebook} ({names}); deja solo uno"
+            for i in same:
+                entries[i] = replace(entries[i], status=UNRECOGNISED, reason=reason)
+    return entries
+
+
+def summary(entries: Sequence[Entry]) -> str:
+    """La línea final: «N archivos importados, M sin reconocer: …»."""
+    imported = [e for e in entries if e.status == IMPORTED]
+    unrecognised = [e for e in entries if e.status == UNRECOGNISED]
+    files = "archivo importado" if len(imported) == 1 else "archivos importados"
+    line = f"{len(imported)} {files}, {len(unrecognised)} sin reconocer"
+    if unrecognised:
+        line += ": " + ", ".join(e.shown for e in unrecognised)
+    return line + "."
+
+
+def report(entries: Sequence[Entry]) -> str:
+    """El informe completo para el docente, archivo por archivo, en español."""
+    lines = []
+    groups = [
+        (IMPORTED, "Importados"),
+        (UNRECOGNISED, "SIN RECONOCER (no se han importado)"),
+        (IGNORED, "Ignorados"),
+    ]
+    for status, title in groups:
+        group = sorted((e for e in entries if e.status == status), key=lambda e: (e.student_id, e.shown))
+        if not group:
+            continue
+        lines.append(f"{title} ({len(group)}):")
+        for e in group:
+            if status == IMPORTED:
+                note = " (nombre normalizado)" if e.renamed else ""
+                lines.append(f"  {e.student_id:<20} ← {e.shown}{note}")
+            else:
+                lines.append(f"  {e.shown}: {e.reason}")
+    lines.append(summary(entries))
+    return "\n".join(lines)
+
+
+class LMSCollector(FileNameCollectorPlugin):
+    """Colector de ``nbgrader zip_collect`` con la convención del curso.
+
+    Normaliza cada nombre antes de aplicar ``named_regexp`` y, en vez de saltarse en silencio
+    lo que no reconoce, lo registra como error en español. Al terminar, :attr:`entries` dice
+    qué pasó con cada archivo.
+    """
+
+    named_regexp = Unicode(
+        NAMED_REGEXP,
+        help="Expresión regular con los grupos student_id y file_id; se aplica a la ruta absoluta.",
+    ).tag(config=True)
+    log_summary = Bool(True, help="Escribir en el registro el resumen final.").tag(config=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.entries: list[Entry] = []
+        self._by_path: dict[Path, Entry] | None = None
+        self._seen = 0
+
+    def _notebooks(self) -> list[str]:
+        from nbgrader.utils import find_all_notebooks
+
+        coursedir = getattr(self.parent, "coursedir", None)
+        if coursedir is None:
+            return []
+        released = coursedir.format_path(coursedir.release_directory, ".", coursedir.assignment_id)
+        return find_all_notebooks(released) or [f"{coursedir.assignment_id}.ipynb"]
+
+    def _classify_all(self, first: Path) -> dict[Path, Entry]:
+        # Se clasifican todos los archivos a la vez para detectar entregas duplicadas.
+        extracted = getattr(self.parent, "extracted_directory", None)
+        root = first.parent
+        if extracted is not None and hasattr(self.parent, "_format_collect_path"):
+            root = Path(self.parent._format_collect_path(extracted)).resolve()
+        files = [Path(r) / f for r, _, fs in os.walk(root) for f in fs] if first.is_relative_to(root) else [first]
+        self.entries = classify(files, root, self._notebooks(), self.named_regexp)
+        return {e.path: e for e in self.entries}
+
+    def collect(self, submitted_file: str) -> dict | None:
+        path = Path(submitted_file).resolve()
+        if self._by_path is None or path not in self._by_path:
+            self._by_path = self._classify_all(path)
+        entry = self._by_path[path]
+        self._seen += 1
+        if entry.status == UNRECOGNISED:
+            self.log.error("Entrega sin reconocer, NO se importa: %s: %s", entry.shown, entry.reason)
+        elif entry.status == IGNORED:
+            self.log.info("Se ignora %s: %s", entry.shown, entry.reason)
+        if self.log_summary and self._seen == len(self._by_path):
+            self.log.warning(summary(self.entries))
+        if entry.status != IMPORTED:
+            return None
+        return {"student_id": entry.student_id, "file_id": entry.notebook}
+
+
+class CollectError(Exception):
+    """Un problema que impide recoger las entregas (con su explicación en español)."""
+
+
+def _stage(source: Path, archive: Path) -> None:
+    """Deja en ``archive`` (vacía) el zip o el contenido de la carpeta de entregas."""
+    if archive.exists():
+        shutil.rmtree(archive)
+    archive.mkdir(parents=True)
+    if source.is_dir():
+        shutil.copytree(source, archive, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, archive / source.name)
+
+
+def collect_submissions(source: Path, assignment: str, course: Path | None = None) -> list[Entry]:
+    """Importa a ``submitted/`` las entregas de ``assignment`` que hay en ``source`` (zip o carpeta).
+
+    Usa ``nbgrader zip_collect --force`` con la configuración del curso (``nbgrader_config.py``):
+    un alumno que ya tenía entrega de este cuaderno la ve sustituida; los demás alumnos y
+    cuadernos no se tocan. Devuelve qué pasó con cada archivo.
+    """
+    from nbgrader.apps import ZipCollectApp
+
+    course = (course or Path.cwd()).resolve()
+    source = source.expanduser().resolve()
+    if not source.exists():
+        raise CollectError(f"No existe {source}: indica el zip o la carpeta que descargaste del LMS.")
+    if source.is_file() and source.suffix.lower() not in (".zip", ".ipynb"):
+        raise CollectError(f"{source.name} no es un zip, un cuaderno ni una carpeta.")
+    if not (course / "notebooks" / assignment).is_dir():
+        known = sorted(p.name for p in (course / "notebooks").glob("*/") if p.is_dir())
+        raise CollectError(
+            f"No conozco el cuaderno «{assignment}» (no existe notebooks/{assignment}/). "
+            f"Cuadernos: {', '.join(known) or 'ninguno; ejecuta make release'}."
+        )
+    archive = course / "downloaded" / assignment / "archive"
+    if source != archive and archive not in source.parents:  # si ya está ahí, no se copia (ni se borra)
+        _stage(source, archive)
+
+    app = ZipCollectApp()
+    cwd = Path.cwd()
+    os.chdir(course)
+    try:
+        # Solo los errores: los avisos de nbgrader (en inglés) repetirían el informe final.
+        app.initialize([assignment, "--force", "--log-level=ERROR"])
+        app.update_config(Config({"LMSCollector": {"log_summary": False}}))
+        if not issubclass(app.collector_plugin, LMSCollector):
+            raise CollectError(
+                "nbgrader_config.py no configura ZipCollectApp.collector_plugin = course_lib.lms.LMSCollector "
+                "(¿falló al cargarse? Mira el registro de arriba): no recojo nada."
+            )
+        app.start()
+    except SystemExit as exit_:
+        if exit_.code:
+            raise CollectError("nbgrader zip_collect se detuvo con un error (mira el registro de arriba).") from None
+    finally:
+        os.chdir(cwd)
+    entries = app.collector_plugin_inst.entries
+    if source.suffix.lower() == ".zip":
+        # En el informe, la ruta dentro del zip, sin la carpeta que nbgrader crea al extraerlo.
+        prefix = f"{source.stem}/"
+        entries = [replace(e, shown=e.shown.removeprefix(prefix)) for e in entries]
+    return entries
+
+
+class _SpanishHelp(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, prefix or "uso: ")
+
+
+_ARGPARSE_ES = [
+    # Sin espacios en los patrones (\s): son los mensajes de ``argparse`` en inglés, no texto del curso.
+    (r"the\sfollowing\sarguments\sare\srequired:\s(.*)", r"faltan argumentos: \1"),
+    (r"unrecognized\sarguments:\s(.*)", r"argumentos desconocidos: \1"),
+    (r"argument\s(\S+):\sexpected\sone\sargument", r"a la opción \1 le falta su valor"),
+]
+
+
+class _SpanishParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        for pattern, spanish in _ARGPARSE_ES:
+            message = re.sub(pattern, spanish, message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\nUsa --help para ver la ayuda.\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """La línea de órdenes, con la ayuda en español."""
+    p = _SpanishParser(
+        prog="python -m course_lib.lms",
+        description=(
+            "Importa a submitted/ las entregas descargadas de un LMS (un zip o una carpeta) con "
+            f"nbgrader zip_collect. Convención de nombres: {CONVENTION}, p. ej. "
+            "ana_garcia__02_autoatencion.ipynb. Se aceptan los nombres que cambian el navegador "
+            "(«… (1).ipynb») y Colab («Copia de …», también en inglés). Se ejecuta desde la raíz del curso."
+        ),
+        epilog=(
+            "Sale con estado 1 si algún archivo no se reconoce (los reconocidos se importan igual). "
+            "Lo habitual es usarlo con make recoger ENTREGAS=ruta/entregas.zip CUADERNO=<id>."
+        ),
+        formatter_class=_SpanishHelp,
+        add_help=False,
+    )
+    p._positionals.title = "argumentos"
+    p._optionals.title = "opciones"
+    p.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
+    p.add_argument("entregas", type=Path, help="zip o carpeta con los cuadernos de la clase")
+    p.add_argument("--cuaderno", required=True, metavar="ID", help="cuaderno que se recoge, p. ej. 02_autoatencion")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m course_lib.lms ENTREGAS --cuaderno ID``: recoge e informa. Devuelve el estado de salida."""
+    args = parser().parse_args(argv)
+    print(f"Recogiendo las entregas de {args.cuaderno} desde {args.entregas}…", flush=True)
+    try:
+        entries = collect_submissions(args.entregas, args.cuaderno)
+    except CollectError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    if not entries:
+        print(f"Error: no hay ningún archivo en {args.entregas}.", file=sys.stderr)
+        return 1
+    print(report(entries), flush=True)
+    imported = [e for e in entries if e.status == IMPORTED]
+    unrecognised = [e for e in entries if e.status == UNRECOGNISED]
+    if imported:
+        print(
+            f"Entregas en submitted/<alumno>/{args.cuaderno}/. "
+            f"Siguiente paso: make autograde CUADERNO={args.cuaderno}.",
+            flush=True,
+        )
+    if unrecognised:
+        print(
+            f"ATENCIÓN: {len(unrecognised)} sin reconocer. Arregla cada uno según su motivo (con el nombre "
+            f"<id_alumno>{SEPARATOR}{args.cuaderno}.ipynb, fuera de las entregas o con una sola entrega por "
+            f"alumno) y vuelve a recoger; para corregir ya lo importado: "
+            f"make autograde feedback export CUADERNO={args.cuaderno}",
+            file=sys.stderr,
+        )
+    return 0 if imported and not unrecognised else 1
+
+
+if __name__ == "__main__":
+    # Con «python -m», este archivo es __main__ y nbgrader_config.py importa course_lib.lms
+    # aparte: se usa el módulo importado para que ``LMSCollector`` sea la misma clase en los dos.
+    from course_lib.lms import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,231 @@
+"""El flujo del docente con las entregas de un LMS: recoger, corregir, comentar, exportar y repetir.
+
+Un curso temporal con un solo cuaderno (00_preliminares, el más rápido) y dos alumnos, sin
+gradebook.db (como un clon nuevo). El zip del LMS trae una entrega con el nombre bien puesto,
+otra renombrada por Colab y por el navegador («Copia de … (1)»), un archivo que no sigue la
+convención y la basura que añade macOS. Se usan las órdenes del Makefile, como lo haría el
+docente: ``make corregir-todo`` se detiene tras recoger porque hay un archivo sin reconocer;
+``make autograde feedback export`` corrige lo importado; después un alumno vuelve a entregar y
+``make corregir-todo ALUMNO=…`` lo corrige solo a él. Los nombres sueltos se prueban sin nbgrader.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import lms
+from tests.cuadernos import ALL_ASSIGNMENTS, ROOT, filled_release, grade_cells, read, release_path
+
+pytestmark = pytest.mark.cuadernos
+
+ASSIGNMENT = "00_preliminares"
+FULL = sum(grade_cells(ASSIGNMENT).values())
+# Archivo del zip → alumno que debe salir (None: no se importa).
+LMS_FILES = {
+    "ana__00_preliminares.ipynb": "ana",
+    "Copia de luis_perez__00_preliminares (1).ipynb": "luis_perez",
+    "tarea de pedro.ipynb": None,
+}
+SOLVED = {"ana"}  # entrega la solución; luis_perez, el cuaderno sin tocar
+UNRECOGNISED = "tarea de pedro.ipynb"
+ENGLISH_FEEDBACK = ["Score", "Student's answer", "Comments", "Test cell", "No response", "(Top)", "In&nbsp;["]
+
+
+# --- Nombres de archivo (sin nbgrader) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ana__00_preliminares.ipynb", "ana__00_preliminares.ipynb"),
+        ("ana__00_preliminares (1).ipynb", "ana__00_preliminares.ipynb"),
+        ("ana__00_preliminares(12).ipynb", "ana__00_preliminares.ipynb"),
+        ("Copia de ana__00_preliminares.ipynb", "ana__00_preliminares.ipynb"),
+        ("ana__Copia de 00_preliminares.ipynb", "ana__00_preliminares.ipynb"),
+        ("Copy of Copia de ana__00_preliminares (3).ipynb", "ana__00_preliminares.ipynb"),
+        ("ana__00_preliminares - copia.IPYNB", "ana__00_preliminares.ipynb"),
+        ("copia_de_seguridad__00_preliminares.ipynb", "copia_de_seguridad__00_preliminares.ipynb"),
+    ],
+)
+def test_normalise_name(name: str, expected: str) -> None:
+    assert lms.normalise_name(name) == expected
+
+
+def test_classify_students_with_underscores_and_problems(tmp_path: Path) -> None:
+    names = [
+        "ana_maria_lopez__00_preliminares.ipynb",  # el alumno lleva guiones bajos
+        "ana__02_autoatencion.ipynb",  # otro cuaderno
+        "ana 00_preliminares.ipynb",  # sin el separador
+        "Ana García__00_preliminares.ipynb",  # espacio en el identificador
+        "..__00_preliminares.ipynb",  # no vale como carpeta
+        "luis__00_preliminares.ipynb",  # dos archivos del mismo alumno
+        "luis__00_preliminares (1).ipynb",
+        "notas.pdf",
+        "__MACOSX/._ana__00_preliminares.ipynb",
+    ]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    entries = {e.shown: e for e in lms.classify(files, tmp_path, [f"{ASSIGNMENT}.ipynb"])}
+    assert {n: e.status for n, e in entries.items()} == {
+        "ana_maria_lopez__00_preliminares.ipynb": lms.IMPORTED,
+        "ana__02_autoatencion.ipynb": lms.UNRECOGNISED,
+        "ana 00_preliminares.ipynb": lms.UNRECOGNISED,
+        "Ana García__00_preliminares.ipynb": lms.UNRECOGNISED,
+        "..__00_preliminares.ipynb": lms.UNRECOGNISED,
+        "luis__00_preliminares.ipynb": lms.UNRECOGNISED,
+        "luis__00_preliminares (1).ipynb": lms.UNRECOGNISED,
+        "notas.pdf": lms.UNRECOGNISED,
+        "__MACOSX/._ana__00_preliminares.ipynb": lms.IGNORED,
+    }
+    assert entries["ana_maria_lopez__00_preliminares.ipynb"].student_id == "ana_maria_lopez"
+    assert "hay 2 archivos de luis" in entries["luis__00_preliminares.ipynb"].reason
+    assert "02_autoatencion" in entries["ana__02_autoatencion.ipynb"].reason
+    line = lms.summary(list(entries.values()))
+    assert line.startswith("1 archivo importado, 7 sin reconocer: ")
+    assert "notas.pdf" in line and "__MACOSX" not in line
+
+
+def test_notebook_ids_never_contain_the_separator() -> None:
+    """El separador es el último «__» porque ningún cuaderno lo lleva en su identificador."""
+    assert [a for a in ALL_ASSIGNMENTS if lms.SEPARATOR in a] == []
+
+
+def test_help_is_spanish() -> None:
+    text = lms.parser().format_help()
+    assert text.startswith("uso: ") and "opciones:" in text and "muestra esta ayuda" in text
+    assert "usage" not in text and "show this help" not in text
+
+
+# --- El flujo completo con make -----------------------------------------------------------------
+
+
+def make(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        # -o: el entorno ya está instalado; nunca se reinstala desde la copia (no tiene course_lib/).
+        ["make", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.instalado", *args],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def succeed(course: Path, *args: str) -> str:
+    result = make(course, *args)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"make {' '.join(args)} falló:\n{output[-4000:]}"
+    assert "Instalando" not in result.stdout, "las órdenes del docente no deberían reinstalar el entorno"
+    return output
+
+
+def submission(solved: bool) -> str:
+    return nbformat.writes(filled_release(ASSIGNMENT) if solved else read(release_path(ASSIGNMENT)))
+
+
+def grades(course: Path) -> dict[str, float]:
+    with open(course / "grades.csv", encoding="utf-8") as f:
+        return {r["student_id"]: float(r["score"]) for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
+
+
+def feedback_path(course: Path, student: str) -> Path:
+    return course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Curso temporal tras ``make corregir-todo`` (que se detiene) y ``make autograde feedback export``."""
+    if not (Path(sys.prefix) / ".instalado").exists():
+        pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado)")
+    root = tmp_path_factory.mktemp("flujo_docente")
+    for name in ("Makefile", "nbgrader_config.py", "pyproject.toml"):
+        shutil.copy2(ROOT / name, root / name)
+    shutil.copytree(ROOT / "ci", root / "ci", copy_function=shutil.copy2)
+    for name in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / name / ASSIGNMENT, root / name / ASSIGNMENT, copy_function=shutil.copy2)
+
+    archive = root / "descargas" / "entregas.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, student in LMS_FILES.items():
+            z.writestr(name, submission(student in SOLVED or student is None))
+        z.writestr("__MACOSX/._ana__00_preliminares.ipynb", "basura de macOS")
+
+    stopped = make(root, "corregir-todo", f"ENTREGAS={archive}", f"CUADERNO={ASSIGNMENT}")
+    graded = succeed(root, "autograde", "feedback", "export", f"CUADERNO={ASSIGNMENT}")
+    return {"root": root, "stopped": stopped, "graded": graded}
+
+
+def test_collect_imports_known_students(course: dict) -> None:
+    root = course["root"]
+    expected = {s for s in LMS_FILES.values() if s}
+    assert {p.name for p in (root / "submitted").iterdir()} == expected
+    for student in expected:
+        assert (root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+
+
+def test_collect_reports_unrecognised_and_stops(course: dict) -> None:
+    result = course["stopped"]
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "con un archivo sin reconocer, make corregir-todo debe fallar"
+    assert f"2 archivos importados, 1 sin reconocer: {UNRECOGNISED}." in output
+    assert "nombre normalizado" in output
+    assert "Corrigiendo" not in result.stdout, "no debe corregir tras un archivo sin reconocer"
+
+
+def test_grades_csv(course: dict) -> None:
+    assert grades(course["root"]) == {
+        student: FULL if student in SOLVED else 0.0 for student in LMS_FILES.values() if student
+    }
+
+
+def test_fresh_gradebook_is_registered(course: dict) -> None:
+    assert "aún no está en gradebook.db" in course["graded"]
+
+
+def test_feedback_in_spanish(course: dict) -> None:
+    for student, score in grades(course["root"]).items():
+        page = feedback_path(course["root"], student).read_text(encoding="utf-8")
+        text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.S)))
+        assert '<html lang="es">' in page
+        assert f"{ASSIGNMENT}: {score:g} de {FULL:g} puntos" in text, student
+        assert "Prueba calificada" in text and "Puntuación:" in text
+        english = [w for w in ENGLISH_FEEDBACK if w in text or w in page]
+        assert not english, f"comentarios de {student} con textos en inglés: {english}"
+
+
+def test_autograde_unknown_student_explains(course: dict) -> None:
+    result = make(course["root"], "autograde", "ALUMNO=nadie", f"CUADERNO={ASSIGNMENT}")
+    assert result.returncode != 0
+    assert f"No hay entregas de {ASSIGNMENT} de nadie" in result.stdout + result.stderr
+
+
+def test_resubmission_regrades_only_that_student(course: dict, tmp_path: Path) -> None:
+    """Va la última: cambia el curso. Luis vuelve a entregar (ahora bien), en una carpeta."""
+    root = course["root"]
+    before = grades(root)
+    assert before["luis_perez"] == 0
+    # Si la corrección tocara a Ana, su nota cambiaría: su entrega pasa a estar en blanco.
+    (root / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text(submission(False), encoding="utf-8")
+    ana_feedback = feedback_path(root, "ana").stat().st_mtime_ns
+
+    folder = tmp_path / "reentrega"
+    folder.mkdir()
+    (folder / "luis_perez__00_preliminares.ipynb").write_text(submission(True), encoding="utf-8")
+    output = succeed(root, "corregir-todo", f"ENTREGAS={folder}", f"CUADERNO={ASSIGNMENT}", "ALUMNO=luis_perez")
+    assert "1 archivo importado, 0 sin reconocer." in output
+
+    assert grades(root) == {**before, "luis_perez": FULL}
+    assert feedback_path(root, "ana").stat().st_mtime_ns == ana_feedback
+    assert f"{ASSIGNMENT}: {FULL:g} de {FULL:g} puntos" in feedback_path(root, "luis_perez").read_text(encoding="utf-8")
