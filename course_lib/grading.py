@@ -162,28 +162,34 @@ class GuardedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def install_kernelspec(prefix: str | Path | None = None) -> Path:
-    """Escribe (si falta o cambió) el kernelspec :data:`KERNEL_NAME` en el entorno de Python."""
-    folder = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+def install_kernelspec(base: str | Path | None = None) -> Path:
+    """Escribe (si falta o cambió) el kernelspec :data:`KERNEL_NAME`; devuelve su carpeta base.
+
+    Va a ``<entorno>/share/curso-calificacion/kernels/`` y no a la carpeta de núcleos de
+    Jupyter, para que JupyterLab no lo ofrezca al alumnado: :func:`harden` añade esa base a
+    ``JUPYTER_PATH`` solo en el proceso de nbgrader.
+    """
+    base = Path(base or Path(sys.prefix) / "share" / "curso-calificacion")
     spec = {
         "argv": [sys.executable, str(Path(sandbox.__file__).resolve()), "-f", "{connection_file}"],
         "display_name": "Corrección del curso (aislada)",
         "language": "python",
         "metadata": {"debugger": False},
     }
-    path = folder / "kernel.json"
+    path = base / "kernels" / KERNEL_NAME / "kernel.json"
     if not path.exists() or json.loads(path.read_text(encoding="utf-8")) != spec:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(spec, indent=1, ensure_ascii=False), encoding="utf-8")
         except PermissionError:
-            if prefix is not None:
-                raise
-            # Un Python del sistema, sin permiso de escritura: el kernelspec va a la carpeta del usuario.
+            # Un Python del sistema, sin permiso de escritura: a la carpeta de datos del usuario.
             from jupyter_core.paths import jupyter_data_dir
 
-            return install_kernelspec(Path(jupyter_data_dir()).parent.parent)
-    return path
+            user = Path(jupyter_data_dir()).parent / "curso-calificacion"
+            if base == user:
+                raise
+            return install_kernelspec(user)
+    return base
 
 
 def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
@@ -195,7 +201,9 @@ def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     """
     from nbgrader.converters.autograde import Autograde
 
-    install_kernelspec()
+    base = str(install_kernelspec())
+    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([base, *[p for p in paths if p != base]])
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p for p in default]
     c.GuardedExecute.timeout = timeout

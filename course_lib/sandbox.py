@@ -58,6 +58,21 @@ def isolation_available() -> bool:
     return probe.returncode == 0
 
 
+def _die_with_parent() -> None:
+    """Si muere quien corrige (nbgrader), que este núcleo muera también (``PR_SET_PDEATHSIG``).
+
+    Sobrevive al ``exec`` de ``unshare``, que con ``--kill-child`` se lleva consigo al núcleo:
+    así un ``nbgrader`` terminado a la fuerza no deja núcleos huérfanos ocupando memoria.
+    """
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _reexec_isolated(argv: list[str]) -> None:
     policy = os.environ.get(POLICY, "si_es_posible")
     if policy == "no" or not os.environ.get(HIDE):
@@ -69,6 +84,7 @@ def _reexec_isolated(argv: list[str]) -> None:
         _log("AVISO: núcleo SIN aislar: el código del alumno podría leer los archivos del curso.")
         return
     env = dict(os.environ, **{STAGE: "1"})
+    _die_with_parent()
     os.execvpe("unshare", ["unshare", *UNSHARE, sys.executable, str(Path(__file__).resolve()), *argv], env)
 
 

@@ -31,6 +31,13 @@ MISTAKES = [
         "DESPUÉS de la softmax",
     ),
     Mistake(
+        "mascara_multiplicando",
+        "scaled_dot_product_attention",
+        'scores = scores.masked_fill(~mask, float("-inf"))',
+        "scores = scores * mask",
+        "enmascaras multiplicando las puntuaciones por la máscara",
+    ),
+    Mistake(
         "sin_proyecciones",
         "SelfAttention",
         "q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)",
