@@ -16,6 +16,15 @@ Interfaz que se pide al modelo (la cumple :class:`course_lib.transformer.Transfo
 Formato de salida de las dos funciones: tensor ``(B, L)`` de enteros con ``L ≤ max_len + 1``;
 cada fila empieza por ``sos_id``, incluye su primer ``eos_id`` (si llegó a generarlo) y se
 rellena después con ``model.pad_id``.
+
+**Velocidad.** La forma directa de generar vuelve a pasar todo el prefijo por el decodificador
+en cada paso y proyecta todas sus posiciones al vocabulario, aunque solo se use la última. Con
+un :class:`course_lib.transformer.Transformer` las dos funciones usan en cambio la
+decodificación incremental (:meth:`~course_lib.transformer.Transformer.decode_step`): cada paso
+procesa solo el token nuevo y reutiliza las claves y los valores guardados de los anteriores.
+Los tokens elegidos son los mismos (las log-probabilidades coinciden salvo el redondeo, ~1e-6).
+Con ``use_cache=False`` se vuelve a pasar el prefijo entero, pero solo la última posición se
+proyecta al vocabulario; cualquier otro modelo con ``encode`` y ``decode`` usa la forma directa.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from course_lib.masks import causal_mask, padding_mask
+from course_lib.transformer import Transformer
 
 # Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid).
 REFERENCE_PATHS = (
@@ -51,14 +61,54 @@ def _check_args(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_id
         raise ValueError(f"`max_len` debe ser al menos 1 (tokens a generar); recibí {max_len}.")
 
 
-def _next_log_probs(model: nn.Module, ys: Tensor, memory: Tensor, src_mask: Tensor) -> Tensor:
-    """Log-probabilidades del siguiente token para cada prefijo ``ys (N, t)`` → ``(N, V)``."""
-    logits = model.decode(ys, memory, src_mask, causal_mask(ys.size(1)).to(ys.device))  # (N, t, V)
-    return torch.log_softmax(logits[:, -1].float(), dim=-1)  # (N, V)
+class _NextToken:
+    """Log-probabilidades del siguiente token de cada hipótesis, con el camino más rápido que admita el modelo.
+
+    ``memory (B, T_src, D)`` y ``src_mask (B, 1, 1, T_src)`` son los de cada frase; con
+    ``group = k`` cada frase tiene ``k`` hipótesis seguidas (fila ``b·k + i``), ``N = B·k`` filas.
+    Tres caminos, que dan los mismos tokens:
+
+    - ``"cache"``: :meth:`Transformer.decode_step`, solo el token nuevo en cada paso;
+    - ``"last"``: :meth:`Transformer.decode` con ``last_only=True``, el prefijo entero pero solo
+      la última posición proyectada al vocabulario (``use_cache=False``);
+    - ``"full"``: ``model.decode`` tal cual, para cualquier modelo con esa interfaz.
+    """
+
+    def __init__(self, model: nn.Module, memory: Tensor, src_mask: Tensor, group: int, use_cache: bool) -> None:
+        self.model = model
+        fast = isinstance(model, Transformer) and model.can_decode_incrementally()
+        self.path = ("cache" if use_cache else "last") if fast else "full"
+        if self.path == "cache":
+            self.cache = model.start_decoding(memory, src_mask, group=group)
+        elif group > 1:
+            memory = memory.repeat_interleave(group, dim=0)  # (B·k, T_src, D)
+            src_mask = src_mask.repeat_interleave(group, dim=0)  # (B·k, 1, 1, T_src)
+        self.memory, self.src_mask = memory, src_mask
+
+    def __call__(self, ys: Tensor) -> Tensor:
+        """Prefijos ``ys (N, t)`` → log-probabilidades del token ``t + 1``, ``(N, V)``."""
+        if self.path == "cache":
+            if self.cache.length != ys.size(1) - 1:  # la caché ya tiene todos los tokens menos el último
+                raise RuntimeError(f"La caché tiene {self.cache.length} tokens y el prefijo {ys.size(1)}.")
+            logits = self.model.decode_step(ys[:, -1], self.cache)  # (N, V)
+        else:
+            causal = causal_mask(ys.size(1)).to(ys.device)  # (1, 1, t, t)
+            if self.path == "last":
+                logits = self.model.decode(ys, self.memory, self.src_mask, causal, last_only=True)[:, -1]  # (N, V)
+            else:
+                logits = self.model.decode(ys, self.memory, self.src_mask, causal)[:, -1]  # (N, t, V) → (N, V)
+        return torch.log_softmax(logits.float(), dim=-1)  # (N, V)
+
+    def reorder(self, rows: Tensor) -> None:
+        """La hipótesis ``i`` pasa a ser la que estaba en la fila ``rows[i]`` (``(N,)``); solo importa con caché."""
+        if self.path == "cache":
+            self.cache.reorder(rows)
 
 
 @torch.no_grad()
-def greedy_decode(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_id: int) -> Tensor:
+def greedy_decode(
+    model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_id: int, *, use_cache: bool = True
+) -> Tensor:
     """Búsqueda voraz por lotes: en cada paso, el token más probable.
 
     Args:
@@ -66,6 +116,9 @@ def greedy_decode(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_
         src: frases de origen ``(B, T_src)`` rellenadas con ``model.pad_id``.
         max_len: máximo de tokens generados (sin contar ``<sos>``).
         sos_id, eos_id: identificadores de inicio y fin de frase.
+        use_cache: con un :class:`~course_lib.transformer.Transformer`, decodificación
+            incremental (``True``) o el prefijo entero en cada paso (``False``); el resultado es
+            el mismo.
 
     Returns:
         ``(B, L)`` con ``L ≤ max_len + 1``: ``<sos>``, los tokens elegidos hasta el primer
@@ -78,10 +131,11 @@ def greedy_decode(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_
         pad_id = getattr(model, "pad_id", 0)
         src_mask = padding_mask(src, pad_id)  # (B, 1, 1, T_src)
         memory = model.encode(src, src_mask)  # (B, T_src, D)
+        next_log_probs = _NextToken(model, memory, src_mask, 1, use_cache)
         ys = torch.full((src.size(0), 1), sos_id, dtype=torch.long, device=src.device)  # (B, 1)
         finished = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)  # (B,)
         for _ in range(max_len):
-            next_token = _next_log_probs(model, ys, memory, src_mask).argmax(dim=-1)  # (B,)
+            next_token = next_log_probs(ys).argmax(dim=-1)  # (B,)
             next_token = next_token.masked_fill(finished, pad_id)  # las frases acabadas solo rellenan
             ys = torch.cat([ys, next_token[:, None]], dim=1)  # (B, t + 1)
             finished |= next_token == eos_id
@@ -106,6 +160,8 @@ def beam_search(
     sos_id: int,
     eos_id: int,
     length_penalty: float = 0.6,
+    *,
+    use_cache: bool = True,
 ) -> Tensor:
     """Búsqueda en haz por lotes, con penalización de longitud.
 
@@ -121,6 +177,8 @@ def beam_search(
         model, src, max_len, sos_id, eos_id: como en :func:`greedy_decode`.
         beam_size: hipótesis por frase, ``k ≥ 1``.
         length_penalty: exponente ``α`` (0 = sin penalización).
+        use_cache: como en :func:`greedy_decode`; con caché, al reelegir las hipótesis del haz
+            se reordenan también sus claves y valores guardados.
 
     Returns:
         ``(B, L)``: la mejor hipótesis de cada frase, en el formato de :func:`greedy_decode`.
@@ -133,19 +191,20 @@ def beam_search(
     was_training = model.training
     model.eval()
     try:
-        return _beam_search(model, src, int(beam_size), max_len, sos_id, eos_id, float(length_penalty))
+        return _beam_search(model, src, int(beam_size), max_len, sos_id, eos_id, float(length_penalty), use_cache)
     finally:
         model.train(was_training)
 
 
-def _beam_search(model: nn.Module, src: Tensor, k: int, max_len: int, sos_id: int, eos_id: int, alpha: float) -> Tensor:
+def _beam_search(
+    model: nn.Module, src: Tensor, k: int, max_len: int, sos_id: int, eos_id: int, alpha: float, use_cache: bool
+) -> Tensor:
     pad_id = getattr(model, "pad_id", 0)
     B, device = src.size(0), src.device
     src_mask = padding_mask(src, pad_id)  # (B, 1, 1, T_src)
     memory = model.encode(src, src_mask)  # (B, T_src, D)
     # Cada frase se repite k veces: la fila b*k + i es la hipótesis i de la frase b.
-    memory = memory.repeat_interleave(k, dim=0)  # (B·k, T_src, D)
-    src_mask = src_mask.repeat_interleave(k, dim=0)  # (B·k, 1, 1, T_src)
+    next_log_probs = _NextToken(model, memory, src_mask, k, use_cache)
     ys = torch.full((B * k, 1), sos_id, dtype=torch.long, device=device)  # (B·k, 1)
     # Al principio solo la hipótesis 0 de cada frase está viva: así no se eligen k copias de lo mismo.
     scores = torch.full((B, k), float("-inf"), device=device)
@@ -154,7 +213,7 @@ def _beam_search(model: nn.Module, src: Tensor, k: int, max_len: int, sos_id: in
     done = [False] * B
 
     for step in range(1, max_len + 1):
-        log_probs = _next_log_probs(model, ys, memory, src_mask)  # (B·k, V)
+        log_probs = next_log_probs(ys)  # (B·k, V)
         V = log_probs.size(-1)
         candidates = (scores.reshape(B * k, 1) + log_probs).reshape(B, k * V)  # (B, k·V)
         # 2k candidatos, ordenados: aunque k terminen en <eos>, quedan k para seguir.
@@ -175,6 +234,7 @@ def _beam_search(model: nn.Module, src: Tensor, k: int, max_len: int, sos_id: in
         keep_scores, keep = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=-1)  # (B, k)
         rows = (torch.arange(B, device=device)[:, None] * k + origin.gather(1, keep)).reshape(-1)  # (B·k,)
         ys = torch.cat([ys[rows], token.gather(1, keep).reshape(-1, 1)], dim=1)  # (B·k, step + 1)
+        next_log_probs.reorder(rows)  # las claves y los valores guardados siguen a su hipótesis
         scores = keep_scores
         # Una frase termina cuando tiene k hipótesis acabadas y la mejor abierta, con la
         # penalización de ahora, ya no supera a la peor de ellas (el mismo criterio que

@@ -16,18 +16,29 @@ Formas: ``B`` lote, ``T_src``/``T_tgt`` longitudes de origen y destino, ``D`` = 
 Nombres de los atributos (las pruebas los usan para copiar pesos entre implementaciones):
 ``self_attn``, ``cross_attn`` (solo decodificador), ``feed_forward`` (con ``W_1`` y ``W_2``),
 ``norm1``, ``norm2``, ``norm3`` (solo decodificador) y ``dropout``.
+
+**Decodificación incremental.** Al generar, el prefijo crece un token por paso. Como la
+autoatención del decodificador es causal, lo que cada capa calcula en la posición ``j`` solo
+depende de las posiciones ``≤ j``: las claves y los valores de los tokens anteriores no cambian
+al añadir uno nuevo. :meth:`Transformer.start_decoding` proyecta una sola vez las claves y los
+valores de la atención cruzada (la frase de origen no cambia) y :meth:`Transformer.decode_step`
+procesa solo el token nuevo, guardando sus claves y valores en un :class:`DecoderCache`. El
+resultado es el mismo que el de :meth:`Transformer.decode` en la última posición (salvo el
+redondeo), pero cada paso pasa por las capas una sola posición en vez de las ``t`` del prefijo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
+from course_lib.attention import scaled_dot_product_attention
 from course_lib.masks import causal_mask, decoder_mask, padding_mask
-from course_lib.multihead import MultiHeadAttention
+from course_lib.multihead import MultiHeadAttention, merge_heads, split_heads
 from course_lib.positional import PositionalEncoding, TokenEmbedding
 
 # Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid). La atención
@@ -150,6 +161,84 @@ class EncoderLayer(_Sublayers):
         return self._residual(x, self.norm2, self.feed_forward)
 
 
+# --- Caché para la decodificación incremental -------------------------------------------------------
+
+
+@dataclass
+class LayerCache:
+    """Claves y valores guardados de una capa del decodificador, ya partidos en cabezas.
+
+    Formas: ``N`` filas (frases, o frases × haz), ``H`` cabezas, ``d_k = D / H``, ``t`` tokens
+    de destino ya procesados y ``T_src`` la longitud del origen.
+    """
+
+    self_k: Tensor  # (N, H, t, d_k): W_k de la autoatención en cada posición ya vista; crece un paso cada vez
+    self_v: Tensor  # (N, H, t, d_k)
+    cross_k: Tensor  # (N, H, T_src, d_k): W_k de la atención cruzada sobre ``memory``; no cambia
+    cross_v: Tensor  # (N, H, T_src, d_k)
+
+
+@dataclass
+class DecoderCache:
+    """Lo que :meth:`Transformer.decode_step` necesita recordar entre un paso y el siguiente.
+
+    La crea :meth:`Transformer.start_decoding`. ``group`` es cuántas filas seguidas comparten
+    la misma frase de origen (``beam_size`` en la búsqueda en haz: las filas ``b·k … b·k + k − 1``
+    son las hipótesis de la frase ``b``); así :meth:`reorder` sabe cuándo no hace falta mover
+    las claves y los valores de la atención cruzada.
+    """
+
+    layers: list[LayerCache]  # una por capa del decodificador
+    src_mask: Tensor | None  # (N, 1, 1, T_src) o difundible; ``None`` = todo el origen visible
+    length: int = 0  # t: tokens ya procesados = posición del siguiente
+    group: int = 1
+
+    @property
+    def rows(self) -> int:
+        """``N``, el número de filas (hipótesis) que se decodifican a la vez."""
+        return self.layers[0].cross_k.size(0)
+
+    def reorder(self, rows: Tensor) -> None:
+        """Reordena las hipótesis: la fila ``i`` pasa a continuar la que estaba en la fila ``rows[i]``.
+
+        Es lo que hace la búsqueda en haz al quedarse con las mejores candidatas (una hipótesis
+        puede quedar duplicada y otra desaparecer). ``rows`` es un tensor de enteros ``(N,)``.
+        Si cada fila viene de otra de su mismo grupo (la misma frase de origen), las claves y los
+        valores cruzados ya son los correctos y solo se mueven los de la autoatención.
+        """
+        if rows.dim() != 1 or rows.numel() != self.rows:
+            raise ValueError(f"`rows` debe tener forma ({self.rows},); recibí {tuple(rows.shape)}.")
+        rows = rows.to(self.layers[0].self_k.device)
+        here = torch.arange(self.rows, device=rows.device)  # (N,)
+        same_source = bool((torch.div(rows, self.group, rounding_mode="floor") == here // self.group).all())
+        for cache in self.layers:
+            cache.self_k = cache.self_k.index_select(0, rows)  # (N, H, t, d_k)
+            cache.self_v = cache.self_v.index_select(0, rows)
+            if not same_source:
+                cache.cross_k = cache.cross_k.index_select(0, rows)  # (N, H, T_src, d_k)
+                cache.cross_v = cache.cross_v.index_select(0, rows)
+        if not same_source and self.src_mask is not None and self.src_mask.size(0) == self.rows:
+            self.src_mask = self.src_mask.index_select(0, rows)
+
+
+def _keys_values(attn: MultiHeadAttention, x: Tensor) -> tuple[Tensor, Tensor]:
+    """Claves y valores de ``attn`` para ``x (N, T, D)``, partidos en cabezas: dos ``(N, H, T, d_k)``."""
+    return split_heads(attn.W_k(x), attn.n_heads), split_heads(attn.W_v(x), attn.n_heads)
+
+
+def _attend_to(attn: MultiHeadAttention, query: Tensor, k: Tensor, v: Tensor, mask: Tensor | None) -> Tensor:
+    """Lo mismo que ``attn(query, key, value, mask)``, pero con ``k`` y ``v (N, H, T_k, d_k)`` ya proyectados.
+
+    ``query (N, T_q, D)`` → ``(N, T_q, D)``. Repite los pasos de
+    :meth:`course_lib.multihead.MultiHeadAttention.forward` sin volver a proyectar las claves ni
+    los valores.
+    """
+    q = split_heads(attn.W_q(query), attn.n_heads)  # (N, H, T_q, d_k)
+    p = attn.dropout.p if attn.training else 0.0
+    heads, _ = scaled_dot_product_attention(q, k, v, mask, need_weights=False, dropout_p=p)  # (N, H, T_q, d_k)
+    return attn.W_o(merge_heads(heads))  # (N, T_q, D)
+
+
 class DecoderLayer(_Sublayers):
     """Una capa del decodificador: autoatención enmascarada, atención cruzada y red hacia delante.
 
@@ -196,6 +285,37 @@ class DecoderLayer(_Sublayers):
         x = self._residual(x, self.norm1, lambda h: self._attend(self.self_attn, "self", h, h, tgt_mask))
         x = self._residual(x, self.norm2, lambda h: self._attend(self.cross_attn, "cross", h, memory, src_mask))
         return self._residual(x, self.norm3, self.feed_forward)
+
+    def start_cache(self, memory: Tensor) -> LayerCache:
+        """La caché vacía de esta capa: proyecta una sola vez las claves y los valores de ``memory (N, T_src, D)``."""
+        _check_input("memory", memory, self.d_model)
+        cross_k, cross_v = _keys_values(self.cross_attn, memory)  # (N, H, T_src, d_k) cada uno
+        empty = cross_k.new_empty(cross_k.size(0), cross_k.size(1), 0, cross_k.size(3))  # (N, H, 0, d_k)
+        return LayerCache(self_k=empty, self_v=empty, cross_k=cross_k, cross_v=cross_v)
+
+    def step(self, x: Tensor, cache: LayerCache, src_mask: Tensor | None = None) -> Tensor:
+        """Un paso incremental: ``x (N, 1, D)``, la entrada de la posición nueva → ``(N, 1, D)``.
+
+        Da lo mismo que la última posición de ``forward`` con la máscara causal sobre toda la
+        secuencia: la consulta nueva atiende a las claves guardadas en ``cache`` más la suya, que
+        se añade a ``cache``. ``src_mask`` es difundible a ``(N, H, 1, T_src)``.
+        """
+        _check_input("x", x, self.d_model)
+        if x.size(1) != 1:
+            raise ValueError(f"`x` debe ser una sola posición (N, 1, d_model); recibí {tuple(x.shape)}.")
+        x = self._residual(x, self.norm1, lambda h: self._self_attend_step(h, cache))
+        x = self._residual(
+            x, self.norm2, lambda h: _attend_to(self.cross_attn, h, cache.cross_k, cache.cross_v, src_mask)
+        )
+        return self._residual(x, self.norm3, self.feed_forward)
+
+    def _self_attend_step(self, h: Tensor, cache: LayerCache) -> Tensor:
+        """Autoatención de la posición nueva ``h (N, 1, D)`` sobre ella misma y las anteriores."""
+        k, v = _keys_values(self.self_attn, h)  # (N, H, 1, d_k) cada uno
+        cache.self_k = torch.cat([cache.self_k, k], dim=2)  # (N, H, t + 1, d_k)
+        cache.self_v = torch.cat([cache.self_v, v], dim=2)
+        # Sin máscara: todas las posiciones guardadas son anteriores (o la misma), así que son visibles.
+        return _attend_to(self.self_attn, h, cache.self_k, cache.self_v, None)  # (N, 1, D)
 
 
 class Transformer(nn.Module):
@@ -281,19 +401,104 @@ class Transformer(nn.Module):
         return self.encoder_norm(x)
 
     def decode(
-        self, tgt: Tensor, memory: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        src_mask: Tensor | None = None,
+        tgt_mask: Tensor | None = None,
+        *,
+        last_only: bool = False,
     ) -> Tensor:
         """``tgt (B, T_tgt)``, ``memory (B, T_src, D)`` → logits ``(B, T_tgt, V)``.
 
         Sin ``tgt_mask`` se usa la causal con relleno; sin ``src_mask``, ninguna (todas las
-        posiciones de ``memory`` visibles): pásala si el origen tiene relleno.
+        posiciones de ``memory`` visibles): pásala si el origen tiene relleno. Con
+        ``last_only=True`` solo la última posición pasa por la norma final y la proyección al
+        vocabulario, y se devuelve ``(B, 1, V)``: es lo único que hace falta al generar, y con un
+        vocabulario grande la proyección ``D → V`` es de lo más caro del decodificador.
         """
         if tgt_mask is None:
             tgt_mask = self.tgt_mask(tgt) if tgt.dim() == 2 else causal_mask(tgt.size(1))
         y = self.positional(self.tgt_embed(tgt))  # (B, T_tgt, D)
         for layer in self.decoder_layers:
             y = layer(y, memory, src_mask, tgt_mask)
-        return self.generator(self.decoder_norm(y))  # (B, T_tgt, V)
+        if last_only:
+            y = y[:, -1:]  # (B, 1, D)
+        return self.generator(self.decoder_norm(y))  # (B, T_tgt, V), o (B, 1, V)
+
+    def can_decode_incrementally(self) -> bool:
+        """``True`` si :meth:`decode_step` da lo mismo que :meth:`decode` para este modelo.
+
+        No es así si una subclase cambia ``decode``, si alguna capa del decodificador no es una
+        :class:`DecoderLayer` con atenciones :class:`~course_lib.multihead.MultiHeadAttention`
+        sin cambiar, o si se están registrando los pesos de atención (:meth:`recording_attention`).
+        """
+        if getattr(type(self), "decode", None) is not _ORIGINAL["decode"]:
+            return False
+        for layer in self.decoder_layers:
+            if getattr(layer, "record_attention", False):
+                return False
+            if any(getattr(type(layer), name, None) is not _ORIGINAL[name] for name in ("forward", "step")):
+                return False
+            for attn in (getattr(layer, "self_attn", None), getattr(layer, "cross_attn", None)):
+                if getattr(type(attn), "forward", None) is not _ORIGINAL["attention"]:
+                    return False
+        return True
+
+    def start_decoding(self, memory: Tensor, src_mask: Tensor | None = None, *, group: int = 1) -> DecoderCache:
+        """Prepara la decodificación incremental de ``memory (B, T_src, D)``.
+
+        Calcula una sola vez las claves y los valores de la atención cruzada de cada capa. Con
+        ``group = k > 1`` cada frase se repite ``k`` veces (fila ``b·k + i``, como en la búsqueda
+        en haz) tras la proyección, así que la caché tiene ``N = B·k`` filas.
+
+        Args:
+            memory: salida de :meth:`encode`, ``(B, T_src, D)``.
+            src_mask: máscara de relleno del origen ``(B, 1, 1, T_src)``, o ``None``.
+            group: filas por frase de origen (``beam_size``).
+
+        Returns:
+            Un :class:`DecoderCache` vacío (``length = 0``) para :meth:`decode_step`.
+        """
+        _check_positive_int("group", group)
+        _check_input("memory", memory, self.d_model)
+        layers = []
+        for layer in self.decoder_layers:
+            cache = layer.start_cache(memory)  # (B, H, T_src, d_k) en la parte cruzada
+            if group > 1:
+                cache.cross_k = cache.cross_k.repeat_interleave(group, dim=0)  # (B·k, H, T_src, d_k)
+                cache.cross_v = cache.cross_v.repeat_interleave(group, dim=0)
+                cache.self_k = cache.self_v = cache.self_k.repeat_interleave(group, dim=0)  # (B·k, H, 0, d_k)
+            layers.append(cache)
+        if src_mask is not None and group > 1 and src_mask.size(0) > 1:
+            src_mask = src_mask.repeat_interleave(group, dim=0)  # (B·k, 1, 1, T_src)
+        return DecoderCache(layers=layers, src_mask=src_mask, group=group)
+
+    def decode_step(self, tokens: Tensor, cache: DecoderCache) -> Tensor:
+        """Un paso de la decodificación incremental: el último token de cada fila → logits del siguiente.
+
+        Con ``t = cache.length`` tokens ya procesados, ``tokens (N,)`` son los de la posición
+        ``t``; devuelve los logits ``(N, V)`` que :meth:`decode` daría en esa posición para el
+        prefijo completo (con la máscara causal) y añade a ``cache`` las claves y los valores
+        nuevos. El primer paso recibe ``<sos>``.
+        """
+        if not isinstance(tokens, Tensor) or tokens.dim() != 1 or tokens.numel() != cache.rows:
+            shape = tuple(tokens.shape) if isinstance(tokens, Tensor) else type(tokens).__name__
+            raise ValueError(f"`tokens` debe tener forma (N,) = ({cache.rows},); recibí {shape}.")
+        if len(cache.layers) != len(self.decoder_layers):
+            raise ValueError("`cache` no es de este modelo: tiene otro número de capas. Créala con start_decoding.")
+        t = cache.length
+        if t >= self.positional.max_len:
+            raise ValueError(
+                f"La posición t={t} no cabe en la tabla de posiciones (max_len={self.positional.max_len}): "
+                "crea el modelo con un `max_len` mayor."
+            )
+        # La misma suma que PositionalEncoding.forward, pero en la posición t (no en la 0).
+        y = self.positional.dropout(self.tgt_embed(tokens[:, None]) + self.positional.pe[t])  # (N, 1, D)
+        for layer, layer_cache in zip(self.decoder_layers, cache.layers, strict=True):
+            y = layer.step(y, layer_cache, cache.src_mask)  # (N, 1, D)
+        cache.length = t + 1
+        return self.generator(self.decoder_norm(y[:, 0]))  # (N, V)
 
     def forward(
         self, src: Tensor, tgt: Tensor, src_mask: Tensor | None = None, tgt_mask: Tensor | None = None
@@ -335,6 +540,16 @@ class Transformer(nn.Module):
             "decoder": [layer.attention["self"] for layer in self.decoder_layers],
             "cross": [layer.attention["cross"] for layer in self.decoder_layers],
         }
+
+
+# Los métodos originales, guardados al importar: así can_decode_incrementally compara bien aunque
+# checks.forbid haya sustituido temporalmente los nombres de este módulo.
+_ORIGINAL = {
+    "decode": Transformer.decode,
+    "forward": DecoderLayer.forward,
+    "step": DecoderLayer.step,
+    "attention": MultiHeadAttention.forward,
+}
 
 
 def count_parameters(model: nn.Module) -> int:

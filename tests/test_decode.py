@@ -1,8 +1,9 @@
-"""Pruebas de course_lib.decode: búsqueda voraz y en haz, con modelos de probabilidades conocidas."""
+"""Pruebas de course_lib.decode: búsqueda voraz y en haz, con modelos de probabilidades conocidas,
+y la decodificación incremental (con caché) frente a la directa."""
 
 import pytest
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from course_lib import Transformer
 from course_lib.decode import beam_search, greedy_decode, strip_special
@@ -146,3 +147,118 @@ def test_strip_special():
     """Quita <sos>, corta en el primer <eos> y quita el relleno."""
     ids = torch.tensor([[SOS, 5, 6, EOS, 7], [SOS, 8, PAD, PAD, PAD]])
     assert strip_special(ids, EOS, PAD, SOS) == [[5, 6], [8]]
+
+
+# --- Decodificación incremental frente a la directa ------------------------------------------------
+
+
+class OnlyEncodeDecode(nn.Module):
+    """El Transformer visto solo por ``pad_id``, ``encode`` y ``decode``: decodifica por el camino
+    directo (todo el prefijo en cada paso, todas las posiciones proyectadas), el de antes de la caché."""
+
+    def __init__(self, model: Transformer) -> None:
+        super().__init__()
+        self.model, self.pad_id = model, model.pad_id
+
+    def encode(self, src, src_mask):
+        return self.model.encode(src, src_mask)
+
+    def decode(self, tgt, memory, src_mask, tgt_mask):
+        return self.model.decode(tgt, memory, src_mask, tgt_mask)  # (N, t, V)
+
+
+def random_translator(norm_first: bool, seed: int) -> Transformer:
+    """Un Transformer pequeño con pesos aleatorios (normas y sesgos incluidos)."""
+    torch.manual_seed(seed)
+    model = Transformer(40, 30, d_model=16, n_heads=2, n_layers=2, d_ff=32, norm_first=norm_first).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    return model
+
+
+# (norm_first, semilla, eos_id): con ese <eos> unas frases acaban antes que otras y alguna no acaba.
+CASES = [(False, 1, 25), (False, 2, 22), (True, 0, 14), (True, 2, 20)]
+
+
+def random_source(seed: int) -> Tensor:
+    """``(5, 7)`` con relleno al final de tres de las frases."""
+    torch.manual_seed(100 + seed)
+    src = torch.randint(4, 40, (5, 7))
+    src[1, 3:], src[2, 5:], src[4, 1:] = PAD, PAD, PAD
+    return src
+
+
+def spy(target, name: str, log: list[Tensor], monkeypatch) -> None:
+    """Sustituye ``target.name`` por una versión que guarda las log-probabilidades de la última posición."""
+    original = getattr(target, name)
+
+    def recorded(*args, **kwargs):
+        logits = original(*args, **kwargs)
+        last = logits if logits.dim() == 2 else logits[:, -1]  # decode_step da (N, V); decode, (N, t, V)
+        log.append(torch.log_softmax(last.float(), dim=-1))
+        return logits
+
+    monkeypatch.setattr(target, name, recorded)
+
+
+def decode_three_ways(model: Transformer, src: Tensor, beam: int | None, eos: int, monkeypatch):
+    """Salidas y log-probabilidades de cada paso por los tres caminos: directo, solo la última
+    posición (``use_cache=False``) y con caché."""
+    max_len = 12
+
+    def run(m, **kwargs):
+        if beam is None:
+            return greedy_decode(m, src, max_len, SOS, eos, **kwargs)
+        return beam_search(m, src, beam, max_len, SOS, eos, **kwargs)
+
+    direct, last, cached = [], [], []
+    plain = OnlyEncodeDecode(model)
+    spy(plain.model, "decode", direct, monkeypatch)
+    outputs = {"directo": run(plain)}
+    monkeypatch.undo()
+    spy(model, "decode", last, monkeypatch)
+    outputs["última posición"] = run(model, use_cache=False)
+    monkeypatch.undo()
+    spy(model, "decode_step", cached, monkeypatch)
+    full_prefix: list[Tensor] = []
+    spy(model, "decode", full_prefix, monkeypatch)
+    outputs["caché"] = run(model)
+    assert not full_prefix, "con caché no se debe volver a pasar el prefijo entero por decode"
+    return outputs, {"directo": direct, "última posición": last, "caché": cached}
+
+
+@pytest.mark.parametrize("beam", [None, 1, 4], ids=["voraz", "haz-1", "haz-4"])
+@pytest.mark.parametrize(("norm_first", "seed", "eos"), CASES, ids=["post-LN-a", "post-LN-b", "pre-LN-a", "pre-LN-b"])
+def test_cached_decoding_gives_the_same_tokens_and_scores(norm_first, seed, eos, beam, monkeypatch):
+    """Con caché, solo con la última posición o por el camino directo: los mismos tokens, y en cada
+    paso las mismas log-probabilidades (hasta 1e-5), con relleno en el origen y varias frases."""
+    model = random_translator(norm_first, seed)
+    outputs, steps = decode_three_ways(model, random_source(seed), beam, eos, monkeypatch)
+    reference = outputs["directo"]
+    ends = [row.index(eos) if eos in row else None for row in reference.tolist()]
+    assert len(set(ends)) > 1, "la prueba necesita frases que acaben en momentos distintos"
+    for name in ("última posición", "caché"):
+        assert torch.equal(outputs[name], reference), f"{name}: tokens distintos de los del camino directo"
+        assert len(steps[name]) == len(steps["directo"]), f"{name}: otro número de pasos"
+        for t, (ours, expected) in enumerate(zip(steps[name], steps["directo"], strict=True)):
+            torch.testing.assert_close(ours, expected, atol=1e-5, rtol=0, msg=f"{name}, paso {t + 1}")
+
+
+@pytest.mark.parametrize(("norm_first", "seed", "eos"), CASES[1:3], ids=["post-LN", "pre-LN"])
+def test_cached_greedy_is_beam_of_size_one(norm_first, seed, eos):
+    """Con la caché y sin ella, la búsqueda en haz con k = 1 sigue siendo la voraz."""
+    model, src = random_translator(norm_first, seed), random_source(seed)
+    for use_cache in (True, False):
+        expected = greedy_decode(model, src, 12, SOS, eos, use_cache=use_cache)
+        assert torch.equal(beam_search(model, src, 1, 12, SOS, eos, use_cache=use_cache), expected)
+
+
+def test_decoding_while_recording_attention_uses_the_direct_path():
+    """Dentro de `recording_attention` no se usa la caché: los pesos guardados son los del prefijo entero."""
+    model, src = random_translator(True, 0), random_source(0)
+    expected = greedy_decode(model, src, 6, SOS, 14)
+    with model.recording_attention():
+        out = greedy_decode(model, src, 6, SOS, 14)
+    assert torch.equal(out, expected)
+    assert model.decoder_layers[0].attention["self"].shape[-1] == out.size(1) - 1  # (B, H, t, t)

@@ -499,6 +499,131 @@ def test_attention_maps_do_not_change_the_output():
         torch.testing.assert_close(model(src, tgt), before)
 
 
+# --- Decodificación incremental (decode_step con caché) y last_only ----------------------------------
+
+
+def step_by_step(model: Transformer, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+    """Logits ``(B, T_tgt, V)`` de ``decode_step`` token a token, empezando con la caché vacía."""
+    src_mask = model.src_mask(src)
+    cache = model.start_decoding(model.encode(src, src_mask), src_mask)
+    return torch.stack([model.decode_step(tgt[:, t], cache) for t in range(tgt.size(1))], dim=1)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor:UserWarning")
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-LN", "pre-LN"])
+@pytest.mark.parametrize(("n_src", "n_tgt", "d_model", "n_heads", "n_layers", "d_ff", "pad_id"), MODEL_CASES)
+def test_decode_step_matches_torch_at_every_position(
+    n_src, n_tgt, d_model, n_heads, n_layers, d_ff, pad_id, norm_first
+):
+    """Paso a paso, con la caché, los logits de cada posición son los de nn.Transformer y los de `decode`."""
+    torch.manual_seed(1)
+    model = Transformer(
+        n_src, n_tgt, d_model, n_heads, n_layers, d_ff, dropout=0.1, norm_first=norm_first, pad_id=pad_id
+    ).eval()
+    perturb(model)
+    src = tokens(3, 6, n_src, pad_id, [6, 2, 4])  # relleno en el origen
+    tgt = tokens(3, 5, n_tgt, pad_id, [5, 5, 5], first=1)  # al generar, el destino no lleva relleno
+    expected = torch_model_logits(model, n_heads, src, tgt)
+    with torch.no_grad():
+        incremental = step_by_step(model, src, tgt)
+        full = model.decode(tgt, model.encode(src), model.src_mask(src))
+    assert incremental.shape == (3, 5, n_tgt)
+    torch.testing.assert_close(incremental, expected, atol=ATOL, rtol=RTOL)
+    torch.testing.assert_close(incremental, full, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-LN", "pre-LN"])
+def test_decode_last_only_is_the_last_position(norm_first):
+    """`last_only=True` da los logits de la última posición, `(B, 1, V)`."""
+    torch.manual_seed(2)
+    model = Transformer(11, 13, 16, 2, 2, 24, norm_first=norm_first).eval()
+    perturb(model)
+    src, tgt = tokens(3, 6, 11, 0, [6, 2, 4]), tokens(3, 4, 13, 0, [4, 4, 4], first=1)
+    with torch.no_grad():
+        memory, src_mask = model.encode(src), model.src_mask(src)
+        full = model.decode(tgt, memory, src_mask)
+        last = model.decode(tgt, memory, src_mask, last_only=True)
+    assert last.shape == (3, 1, 13)
+    torch.testing.assert_close(last, full[:, -1:], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("rows", [[1, 1, 2, 3, 5, 4], [3, 0, 0, 5, 1, 2]], ids=["en-su-frase", "entre-frases"])
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-LN", "pre-LN"])
+def test_cache_reorder_follows_the_rows(norm_first, rows):
+    """Tras `reorder(rows)` la caché sigue como si cada fila hubiera decodificado desde el principio el
+    prefijo de `rows[i]`: dentro de la misma frase (como en la búsqueda en haz) y entre frases distintas."""
+    torch.manual_seed(3)
+    model = Transformer(11, 13, 16, 2, 2, 24, norm_first=norm_first).eval()
+    perturb(model)
+    k = 2
+    src = tokens(3, 5, 11, 0, [5, 2, 3])  # B = 3 frases, k = 2 hipótesis cada una: N = 6 filas
+    tgt = tokens(6, 5, 13, 0, [5] * 6, first=1)
+    rows = torch.tensor(rows)
+    with torch.no_grad():
+        src_mask = model.src_mask(src)
+        cache = model.start_decoding(model.encode(src, src_mask), src_mask, group=k)
+        for t in range(3):
+            model.decode_step(tgt[:, t], cache)
+        cache.reorder(rows)
+        after = torch.stack([model.decode_step(tgt[:, t], cache) for t in range(3, 5)], dim=1)  # (N, 2, V)
+        # Lo esperado, sin caché: fila i = origen de rows[i] y prefijo de rows[i] con los tokens nuevos.
+        moved = torch.cat([tgt[rows, :3], tgt[:, 3:]], dim=1)  # (N, 5)
+        src_rows = src.repeat_interleave(k, dim=0)[rows]  # (N, T_src)
+        expected = model(src_rows, moved)[:, 3:]
+    torch.testing.assert_close(after, expected, atol=1e-5, rtol=0)
+
+
+def test_start_decoding_with_groups_repeats_each_sentence():
+    """Con `group=k` cada frase ocupa k filas seguidas, b·k + i, y todas dan lo mismo."""
+    torch.manual_seed(4)
+    model = Transformer(11, 13, 16, 2, 1, 24).eval()
+    src = tokens(2, 4, 11, 0, [4, 2])
+    with torch.no_grad():
+        src_mask = model.src_mask(src)
+        cache = model.start_decoding(model.encode(src, src_mask), src_mask, group=3)
+        logits = model.decode_step(torch.ones(6, dtype=torch.long), cache)  # (6, V)
+        alone = step_by_step(model, src, torch.ones(2, 1, dtype=torch.long))[:, 0]  # (2, V)
+    assert cache.rows == 6 and cache.length == 1
+    assert cache.layers[0].self_k.shape == (6, 2, 1, 8)  # (N, H, t, d_k)
+    assert cache.layers[0].cross_k.shape == (6, 2, 4, 8)  # (N, H, T_src, d_k)
+    torch.testing.assert_close(logits, alone.repeat_interleave(3, dim=0), atol=1e-5, rtol=0)
+
+
+def test_can_decode_incrementally():
+    """Solo si decode_step equivale a decode: no con un decode cambiado ni registrando la atención."""
+
+    class OtherDecode(Transformer):
+        def decode(self, tgt, memory, src_mask=None, tgt_mask=None, *, last_only=False):
+            return super().decode(tgt, memory, src_mask, tgt_mask, last_only=last_only) * 2
+
+    model = Transformer(11, 13, 16, 2, 1, 24)
+    assert model.can_decode_incrementally()
+    with model.recording_attention():
+        assert not model.can_decode_incrementally()
+    assert model.can_decode_incrementally()
+    assert not OtherDecode(11, 13, 16, 2, 1, 24).can_decode_incrementally()
+    with checks.forbid(transformer.REFERENCE_PATHS, namespace={}):  # como en las pruebas del cuaderno 06
+        assert model.can_decode_incrementally()
+
+
+def test_decode_step_errors_in_spanish():
+    """Formas mal puestas o más tokens que la tabla de posiciones: error que lo dice."""
+    model = Transformer(11, 13, 16, 2, 1, 24, max_len=3).eval()
+    src = torch.tensor([[4, 5, 6], [4, 5, 0]])
+    with torch.no_grad():
+        cache = model.start_decoding(model.encode(src), model.src_mask(src))
+        with pytest.raises(ValueError, match="tokens"):
+            model.decode_step(torch.ones(2, 1, dtype=torch.long), cache)
+        for _ in range(3):
+            model.decode_step(torch.ones(2, dtype=torch.long), cache)
+        with pytest.raises(ValueError, match="max_len"):
+            model.decode_step(torch.ones(2, dtype=torch.long), cache)
+        with pytest.raises(ValueError, match="rows"):
+            cache.reorder(torch.tensor([0]))
+        with pytest.raises(ValueError, match="group"):
+            model.start_decoding(model.encode(src), group=0)
+
+
 # --- REFERENCE_PATHS ---------------------------------------------------------------------------------
 
 
