@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -104,7 +105,15 @@ class GuardedExecute(Execute):
         if flagged:
             details = "; ".join(f"{k}: {', '.join(v)}" for k, v in flagged.items())
             self.log.warning("REVISAR A MANO: respuestas que tocan el intérprete o el curso (%s)", details)
-        return super().preprocess(nb, resources, km)
+        original = copy.deepcopy(nb)
+        try:
+            return super().preprocess(nb, resources, km)
+        except Exception as error:  # p. ej. un núcleo que no arrancó a tiempo en una máquina cargada
+            self.log.warning(
+                "La ejecución falló (%s: %s); se repite una vez con un núcleo nuevo.", type(error).__name__, error
+            )
+            self._stopped, self._output_bytes, self._truncated = None, {}, set()
+            return super().preprocess(original, resources, km)
 
     async def async_execute_cell(
         self, cell: NotebookNode, cell_index: int, execution_count: int | None = None, store_history: bool = True
