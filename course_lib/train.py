@@ -3,7 +3,9 @@
 - :func:`label_smoothing_loss`: entropía cruzada con suavizado de etiquetas que ignora el relleno.
 - :func:`noam_lr`: la tasa de aprendizaje del artículo (sección 5.3), con calentamiento lineal
   y caída como ``1/√paso``.
-- :func:`fit`: AdamW + ``noam_lr``, recorte del gradiente, precisión mixta en GPU (bf16 si la
+- :func:`learning_rate`: la de ``noam_lr`` con el factor ``lr_scale`` y un enfriamiento final
+  opcional (baja en línea recta hasta 0 en los últimos pasos).
+- :func:`fit`: AdamW + ``learning_rate``, recorte del gradiente, precisión mixta en GPU (bf16 si la
   tarjeta lo admite, si no fp16 con escalado de la pérdida), barra de progreso, validación,
   puntos de control cada N pasos y al final, reanudación tras una interrupción (p. ej. Colab
   se desconecta) y varias GPU con ``DistributedDataParallel`` cuando se lanza con ``torchrun``.
@@ -67,6 +69,19 @@ def noam_lr(step: int, d_model: int, warmup: int) -> float:
     return d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
 
 
+def learning_rate(step: int, d_model: int, config: TrainConfig) -> float:
+    """La tasa de aprendizaje de :func:`fit` en el paso ``step`` (desde 1).
+
+    ``lr_scale · noam_lr(step, d_model, warmup)``, multiplicada en los últimos ``cooldown``
+    pasos por un factor que baja en línea recta de 1 a ``1/cooldown`` (en el último paso): el
+    calentamiento del artículo con un final «enfriado».
+    """
+    rate = config.lr_scale * noam_lr(step, d_model, config.warmup)
+    if config.cooldown:
+        rate *= min(1.0, (config.steps - step + 1) / config.cooldown)
+    return rate
+
+
 def label_smoothing_loss(logits: Tensor, target: Tensor, smoothing: float, pad_id: int) -> Tensor:
     """Entropía cruzada con suavizado de etiquetas, media sobre los tokens que no son relleno.
 
@@ -113,6 +128,9 @@ class TrainConfig:
         steps: pasos de optimización en total.
         warmup: pasos de calentamiento de :func:`noam_lr`.
         lr_scale: factor que multiplica a :func:`noam_lr` (1 = el artículo).
+        cooldown: en los últimos ``cooldown`` pasos la tasa baja en línea recta hasta 0 (0 = sin
+            enfriamiento, como el artículo). Con pocos pasos, acabar con la tasa a 0 mejora el modelo
+            final; véase :func:`learning_rate`.
         label_smoothing: ``ε`` de :func:`label_smoothing_loss` (0.1 en el artículo).
         clip_norm: norma máxima del gradiente (0 = sin recorte).
         betas, eps, weight_decay: de AdamW (el artículo: 0.9, 0.98, 1e-9, sin decaimiento).
@@ -130,6 +148,7 @@ class TrainConfig:
     steps: int
     warmup: int = 4000
     lr_scale: float = 1.0
+    cooldown: int = 0
     label_smoothing: float = 0.1
     clip_norm: float = 1.0
     betas: tuple[float, float] = (0.9, 0.98)
@@ -148,10 +167,12 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` debe ser un entero ≥ 1; recibí {value!r}.")
-        for name in ("checkpoint_every", "eval_every", "log_every"):
+        for name in ("cooldown", "checkpoint_every", "eval_every", "log_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"`{name}` debe ser un entero ≥ 0; recibí {value!r}.")
+        if self.cooldown > self.steps:
+            raise ValueError(f"`cooldown` ({self.cooldown}) no puede superar `steps` ({self.steps}).")
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
             raise ValueError(f"`precision` debe ser 'auto', 'bf16', 'fp16' o 'fp32'; recibí {self.precision!r}.")
 
@@ -343,9 +364,7 @@ def fit(
         model.parameters(), lr=1.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
     )
     # LambdaLR multiplica la tasa base (1.0) por esta función del paso, que cuenta desde 0.
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: config.lr_scale * noam_lr(s + 1, d_model, config.warmup)
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s + 1, d_model, config))
     amp_dtype = _amp_dtype(config.precision, device)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     history = History()

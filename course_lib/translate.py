@@ -60,6 +60,8 @@ class Profile:
         max_len: tokens máximos por frase (las más largas se descartan al entrenar).
         max_tokens: tokens (con relleno) por lote.
         steps, warmup, lr_scale: pasos, calentamiento y factor de :func:`course_lib.train.noam_lr`.
+        cooldown: fracción final de los pasos en la que la tasa baja hasta 0
+            (:func:`course_lib.train.learning_rate`; 0 = sin enfriamiento).
         valid_size: pares de validación apartados.
         max_pairs: máximo de pares de entrenamiento (``None`` = todos).
         checkpoint_every, eval_every: cada cuántos pasos guardar y validar.
@@ -88,6 +90,7 @@ class Profile:
     synthetic: bool = False
     test_size: int | None = None
     max_minutes: float | None = None
+    cooldown: float = 0.0
 
 
 PROFILES: dict[str, Profile] = {
@@ -97,10 +100,12 @@ PROFILES: dict[str, Profile] = {
         max_tokens=16384, steps=12000, warmup=2000, lr_scale=1.0, valid_size=2000,
         checkpoint_every=1000, eval_every=1000,
     ),
-    # Un portátil: 10 minutos de entrenamiento (lo que dé tiempo de los pasos; véase benchmarks/RESULTS.md).
+    # Un portátil: unos 9 minutos en 2 núcleos (el tope de 10 minutos solo protege a las máquinas
+    # más lentas). Sin dropout: en 2-3 épocas el modelo aún no memoriza; enfriamiento en el último
+    # 30 % de los pasos. Medido en benchmarks/RESULTS.md.
     "cpu": Profile(
-        "cpu", d_model=256, n_heads=4, n_layers=2, d_ff=1024, dropout=0.1, vocab_size=8000, max_len=40,
-        max_tokens=4096, steps=20000, warmup=400, lr_scale=2.0, valid_size=1000,
+        "cpu", d_model=128, n_heads=4, n_layers=2, d_ff=512, dropout=0.0, vocab_size=4000, max_len=40,
+        max_tokens=1536, steps=1700, warmup=400, lr_scale=2.0, cooldown=0.3, valid_size=1000,
         checkpoint_every=200, eval_every=500, max_minutes=10.0,
     ),
     # Corrección automática y pruebas: segundos, sin red.
@@ -263,6 +268,23 @@ def _model_config(model: Transformer, max_len: int) -> dict[str, Any]:
     }
 
 
+def training_config(profile: str | Profile, checkpoint_dir: str | Path | None = None, seed: int = 0) -> TrainConfig:
+    """La receta de :func:`course_lib.train.fit` para un perfil (la que usa :func:`train_translator`)."""
+    profile = get_profile(profile)
+    return TrainConfig(
+        steps=profile.steps,
+        warmup=profile.warmup,
+        lr_scale=profile.lr_scale,
+        cooldown=round(profile.cooldown * profile.steps),
+        label_smoothing=0.1,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=profile.checkpoint_every if checkpoint_dir else 0,
+        eval_every=profile.eval_every,
+        seed=seed,
+        max_seconds=profile.max_minutes * 60 if profile.max_minutes else None,
+    )
+
+
 def train_translator(
     data: TranslationData,
     profile: str | Profile | None = None,
@@ -286,17 +308,7 @@ def train_translator(
         profile = replace(profile, steps=steps)
     seed_everything(seed)
     model = build_model(profile, data.tokenizer)
-    config = TrainConfig(
-        steps=profile.steps,
-        warmup=profile.warmup,
-        lr_scale=profile.lr_scale,
-        label_smoothing=0.1,
-        checkpoint_dir=checkpoint_dir,
-        checkpoint_every=profile.checkpoint_every if checkpoint_dir else 0,
-        eval_every=profile.eval_every,
-        seed=seed,
-        max_seconds=profile.max_minutes * 60 if profile.max_minutes else None,
-    )
+    config = training_config(profile, checkpoint_dir, seed)
     extra = {
         "tokenizer": data.tokenizer.to_str(),
         "model": _model_config(model, profile.max_len),

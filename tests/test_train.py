@@ -17,6 +17,7 @@ from course_lib.train import (
     evaluate_loss,
     fit,
     label_smoothing_loss,
+    learning_rate,
     load_checkpoint,
     noam_lr,
 )
@@ -48,6 +49,26 @@ def test_noam_lr_rejects_bad_arguments(args):
     """Argumentos no válidos: error en español que nombra el argumento."""
     with pytest.raises(ValueError, match="debe ser un entero"):
         noam_lr(*args)
+
+
+def test_learning_rate_is_scaled_noam_until_the_cooldown():
+    """Sin enfriamiento, lr_scale · noam_lr; con él, igual hasta los últimos pasos y luego una recta hacia 0."""
+    plain = TrainConfig(steps=100, warmup=10, lr_scale=2.0)
+    cooled = TrainConfig(steps=100, warmup=10, lr_scale=2.0, cooldown=20)
+    for step in range(1, 101):
+        assert learning_rate(step, 64, plain) == pytest.approx(2.0 * noam_lr(step, 64, 10), rel=1e-12)
+    for step in range(1, 81):
+        assert learning_rate(step, 64, cooled) == learning_rate(step, 64, plain)
+    factors = [learning_rate(s, 64, cooled) / learning_rate(s, 64, plain) for s in range(81, 101)]
+    assert factors == pytest.approx([(101 - s) / 20 for s in range(81, 101)])  # 1, 0,95, …, 0,05
+    assert learning_rate(101, 64, cooled) == 0.0  # después del último paso
+
+
+@pytest.mark.parametrize("cooldown", [-1, 101, 2.5])
+def test_cooldown_must_fit_in_the_steps(cooldown):
+    """Un enfriamiento negativo, no entero o más largo que el entrenamiento se rechaza en español."""
+    with pytest.raises(ValueError, match="cooldown"):
+        TrainConfig(steps=100, cooldown=cooldown)
 
 
 # --- label_smoothing_loss ------------------------------------------------------------------
@@ -132,6 +153,16 @@ def test_fit_reduces_the_loss():
     assert history.valid_loss[-1] < before - 0.5, (before, history.valid_loss)
     assert history.steps[-1] == 30 and history.tokens > 0 and history.tokens_per_second > 0
     assert len(history.lr) == len(history.train_loss)
+
+
+def test_fit_follows_the_cooldown():
+    """Con enfriamiento, la tasa que anota fit es la de learning_rate y acaba en 0."""
+    es, en, batches = _task(32)
+    config = TrainConfig(steps=20, warmup=5, cooldown=10, log_every=1)
+    history = fit(_model(es, en), batches, config, device="cpu", progress=False)
+    # Tras el paso n, el planificador ya da la tasa del paso n + 1.
+    assert history.lr == pytest.approx([learning_rate(n + 1, 32, config) for n in history.steps])
+    assert history.lr[-1] == 0.0 and history.lr[-2] > 0.0
 
 
 def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from course_lib.translate import (
     main,
     prepare_data,
     train_translator,
+    training_config,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +112,18 @@ def test_profiles_and_model():
         get_profile("tpu")
     with pytest.raises(ValueError, match="direction"):
         prepare_data("en-fr", "diminuto")
+
+
+def test_training_config_follows_the_profile():
+    """La receta de fit sale del perfil: el enfriamiento es una fracción de los pasos y el presupuesto, segundos."""
+    cpu = get_profile("cpu")
+    config = training_config(cpu)
+    assert (config.steps, config.warmup, config.lr_scale) == (cpu.steps, cpu.warmup, cpu.lr_scale)
+    assert config.cooldown == round(cpu.cooldown * cpu.steps) > 0
+    assert config.max_seconds == cpu.max_minutes * 60
+    shorter = training_config(replace(cpu, steps=100))
+    assert shorter.cooldown == round(cpu.cooldown * 100)  # cambiar los pasos no deja el enfriamiento fuera
+    assert training_config("diminuto").cooldown == 0 and training_config("diminuto").max_seconds is None
 
 
 def test_cli_help_is_spanish():
