@@ -12,14 +12,16 @@ sacreBLEU (búsqueda voraz y en haz k=4) y la velocidad de decodificación.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from course_lib.translate import PROFILES, evaluate_translator, prepare_data, train_translator
+from course_lib.translate import PROFILES, evaluate_translator, get_profile, prepare_data, train_translator
 
 
 def main() -> None:
@@ -32,21 +34,30 @@ def main() -> None:
     parser.add_argument("--pasos", type=int, default=None, help="pasos (por defecto, los del perfil)")
     parser.add_argument("--haz", type=int, default=4, help="tamaño del haz de la segunda evaluación")
     parser.add_argument("--limite", type=int, default=None, help="evaluar solo las primeras N frases de la prueba")
+    parser.add_argument(
+        "--cambios", type=json.loads, default={}, metavar="JSON",
+        help='cambia campos del perfil para probar variantes, p. ej. \'{"dropout": 0.1, "cooldown": 0}\'',
+    )  # fmt: skip
     args = parser.parse_args()
+    try:
+        profile = replace(get_profile(args.perfil), **args.cambios)
+    except TypeError as error:
+        raise SystemExit(f"--cambios: {error}") from None
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "CPU"
     print(f"Commit {commit} · {device} ({name}) · {torch.get_num_threads()} hilos · torch {torch.__version__}")
+    print(profile)
 
     started = time.perf_counter()
-    data = prepare_data(args.sentido, args.perfil, args.datos, args.prueba)
+    data = prepare_data(args.sentido, profile, args.datos, args.prueba)
     print(
         f"Datos en {time.perf_counter() - started:.0f} s: {len(data.train)} pares de entrenamiento, "
         f"{len(data.valid)} de validación, {data.dropped_overlap} quitados por estar en la prueba, "
         f"vocabulario {len(data.tokenizer)}"
     )
-    translator, history = train_translator(data, args.perfil, args.salida, device, args.pasos)
+    translator, history = train_translator(data, profile, args.salida, device, args.pasos)
     print(
         f"Entrenamiento ({args.perfil}, {args.sentido}): {history.steps[-1]} pasos en {history.seconds:.0f} s, "
         f"{history.tokens_per_second:,.0f} tokens de destino/s, pérdida de validación {history.valid_loss[-1]:.3f}"
