@@ -10,6 +10,7 @@ que lo que la frena son las defensas, no un error de la propia trampa).
 from __future__ import annotations
 
 import csv
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -135,7 +136,26 @@ def test_suspicious_answers_are_reported_to_the_instructor(runs: dict) -> None:
     assert log.count("REVISAR A MANO") >= sum(h.kind == "trampa" and h.beats_naive for h in CORPUS)
 
 
-def test_the_repository_config_uses_the_defences() -> None:
-    config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
-    assert "harden(c" in config
+def test_restored_state_is_logged_for_the_instructor(runs: dict) -> None:
+    """El núcleo deja en la terminal de nbgrader qué deshizo antes de cada prueba (no en el cuaderno)."""
+    log = runs["defensas"]["log"]
+    assert "Restaurado antes de una prueba calificada" in log
+    assert "torch.allclose" in log  # la trampa que parchea torch.allclose
+
+
+def test_the_repository_config_uses_the_defences(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbgrader_config.py, cargado como lo carga nbgrader: GuardedExecute y comentarios sin pruebas ocultas."""
+    from nbgrader.preprocessors import ClearHiddenTests, Execute
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_lib.grading import GuardedExecute, ShortTracebacks
+
+    for name in ("JUPYTER_PATH", "CURSO_CALIFICACION_OCULTAR"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # harden() los cambia; que se restauren
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    graders = config.Autograde.autograde_preprocessors
+    assert GuardedExecute in graders and Execute not in graders
+    assert config.GuardedExecute.timeout == 120 and config.GuardedExecute.interrupt_on_timeout
+    assert {ClearHiddenTests, ShortTracebacks} <= set(config.GenerateFeedback.preprocessors)
+    assert str(ROOT) in os.environ["CURSO_CALIFICACION_OCULTAR"].split(os.pathsep)
     assert read(ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").cells
