@@ -97,10 +97,14 @@ class GuardedExecute(Execute):
         config=True
     )
 
-    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> tuple[NotebookNode, Any]:
+    def _reset(self) -> None:
+        """Estado de una ejecución del cuaderno (se vacía antes de cada intento)."""
         self._stopped: str | None = None
         self._output_bytes: dict[int, int] = {}
         self._truncated: set[int] = set()
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> tuple[NotebookNode, Any]:
+        self._reset()
         flagged = suspicious_answers(nb)
         if flagged:
             details = "; ".join(f"{k}: {', '.join(v)}" for k, v in flagged.items())
@@ -112,7 +116,7 @@ class GuardedExecute(Execute):
             self.log.warning(
                 "La ejecución falló (%s: %s); se repite una vez con un núcleo nuevo.", type(error).__name__, error
             )
-            self._stopped, self._output_bytes, self._truncated = None, {}, set()
+            self._reset()
             return super().preprocess(original, resources, km)
 
     async def async_execute_cell(
