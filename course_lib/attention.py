@@ -20,17 +20,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid): las
-# referencias que resolverían el ejercicio sin implementarlo.
-REFERENCE_PATHS = (
-    "torch.nn.functional.scaled_dot_product_attention",
-    "torch._C._nn.scaled_dot_product_attention",
-    "course_lib.attention.scaled_dot_product_attention",
-    "course_lib.scaled_dot_product_attention",
-    "course_lib.attention.SelfAttention",
-    "course_lib.SelfAttention",
-)
-
 
 def scaled_dot_product_attention(
     q: Tensor,

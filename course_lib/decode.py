@@ -35,15 +35,8 @@ import torch
 from torch import Tensor, nn
 
 from course_lib.masks import causal_mask, padding_mask
+from course_lib.tokens import strip_special as _strip_row
 from course_lib.transformer import Transformer
-
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid).
-REFERENCE_PATHS = (
-    "course_lib.decode.greedy_decode",
-    "course_lib.decode.beam_search",
-    "course_lib.greedy_decode",
-    "course_lib.beam_search",
-)
 
 
 def _check_args(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_id: int) -> None:
@@ -263,12 +256,5 @@ def _beam_search(
 
 def strip_special(ids: Tensor, eos_id: int, pad_id: int = 0, sos_id: int | None = None) -> list[list[int]]:
     """Filas de ``ids (B, L)`` → listas de tokens sin ``<sos>`` inicial, cortadas en el primer ``<eos>``
-    (excluido) y sin relleno."""
-    rows = []
-    for row in ids.tolist():
-        if sos_id is not None and row and row[0] == sos_id:
-            row = row[1:]
-        if eos_id in row:
-            row = row[: row.index(eos_id)]
-        rows.append([t for t in row if t != pad_id])
-    return rows
+    (excluido) y sin relleno (:func:`course_lib.tokens.strip_special` fila a fila)."""
+    return [_strip_row(row, pad_id, sos_id, eos_id) for row in ids.tolist()]

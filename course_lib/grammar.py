@@ -31,17 +31,21 @@ for batch in grammar.batches(pairs, src_vocab, tgt_vocab, batch_size=64, shuffle
 Las frases van en minúsculas, sin puntuación, con las palabras separadas por un
 espacio: ``sentence.split()`` las divide en palabras. La longitud de una frase es siempre
 la de la española (número de palabras).
+
+Los tokens especiales, :class:`~course_lib.tokens.Batch` y :func:`~course_lib.tokens.pad_sequences`
+viven en :mod:`course_lib.tokens` (los usan también los datos reales y los modelos); se
+reexportan aquí para que ``grammar.PAD_ID`` o ``grammar.Batch`` sigan funcionando.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
-import torch
 from torch import Tensor
+
+from course_lib.tokens import EOS_ID, PAD_ID, SOS_ID, SPECIALS, UNK, UNK_ID, Batch, pad_sequences, strip_special
 
 # --- Léxico --------------------------------------------------------------------------------
 
@@ -425,10 +429,6 @@ def english_words() -> list[str]:
 
 # --- Vocabulario ---------------------------------------------------------------------------
 
-PAD, SOS, EOS, UNK = "<pad>", "<sos>", "<eos>", "<unk>"
-SPECIALS = (PAD, SOS, EOS, UNK)
-PAD_ID, SOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
-
 
 class Vocab:
     """Un vocabulario de palabras: palabra ↔ número entero (índice).
@@ -483,13 +483,8 @@ class Vocab:
 
     def decode(self, ids: Iterable[int] | Tensor) -> str:
         """Índices → frase: se detiene en el primer ``<eos>`` y omite ``<pad>`` y ``<sos>``."""
-        words = []
-        for word in self.tokens(ids):
-            if word == EOS:
-                break
-            if word not in (PAD, SOS):
-                words.append(word)
-        return " ".join(words)
+        values = ids.tolist() if isinstance(ids, Tensor) else list(ids)
+        return " ".join(self.tokens(strip_special(values)))
 
 
 def build_vocabs() -> tuple[Vocab, Vocab]:
@@ -502,46 +497,6 @@ def build_vocabs() -> tuple[Vocab, Vocab]:
 
 
 # --- Lotes ---------------------------------------------------------------------------------
-
-
-def pad_sequences(sequences: Sequence[Sequence[int]], pad_id: int = PAD_ID) -> Tensor:
-    """Listas de índices de longitudes distintas → tensor ``(B, T_max)`` rellenado con ``pad_id``."""
-    if len(sequences) == 0:
-        raise ValueError("`sequences` está vacía: hace falta al menos una secuencia.")
-    longest = max(len(s) for s in sequences)
-    out = torch.full((len(sequences), longest), pad_id, dtype=torch.long)
-    for i, seq in enumerate(sequences):
-        out[i, : len(seq)] = torch.as_tensor(list(seq), dtype=torch.long)
-    return out
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Un lote para entrenar un traductor con *teacher forcing*.
-
-    Attributes:
-        src: índices de las frases de origen ``(B, T_src)``, sin especiales, rellenadas con 0.
-        tgt_in: entrada del decodificador ``(B, T_tgt)``: ``<sos> y₁ … y_n`` (y relleno).
-        tgt_out: lo que debe predecir ``(B, T_tgt)``: ``y₁ … y_n <eos>`` (y relleno).
-    """
-
-    src: Tensor
-    tgt_in: Tensor
-    tgt_out: Tensor
-
-    @property
-    def src_mask(self) -> Tensor:
-        """Booleana ``(B, T_src)``: ``True`` en las palabras reales, ``False`` en el relleno."""
-        return self.src != PAD_ID
-
-    @property
-    def tgt_mask(self) -> Tensor:
-        """Booleana ``(B, T_tgt)``: ``True`` en las posiciones de ``tgt_out`` que cuentan."""
-        return self.tgt_out != PAD_ID
-
-    def to(self, device: torch.device | str) -> Batch:
-        """El mismo lote en otro dispositivo."""
-        return Batch(self.src.to(device), self.tgt_in.to(device), self.tgt_out.to(device))
 
 
 def make_batch(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab) -> Batch:

@@ -21,19 +21,6 @@ import numbers
 import torch
 from torch import Tensor
 
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid). No se
-# prohíben torch.tril ni torch.triu: usarlos es una forma legítima de resolver el ejercicio.
-# Si course_lib/__init__.py exporta estas funciones, añade aquí también sus rutas cortas
-# ("course_lib.padding_mask", …): lo comprueba tests/test_masks.py.
-REFERENCE_PATHS = (
-    "course_lib.masks.padding_mask",
-    "course_lib.masks.causal_mask",
-    "course_lib.masks.decoder_mask",
-    "course_lib.padding_mask",
-    "course_lib.causal_mask",
-    "course_lib.decoder_mask",
-)
-
 
 def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
     """Máscara de relleno: ``True`` donde hay un token real, ``False`` donde hay relleno.

@@ -22,22 +22,6 @@ from torch import Tensor, nn
 
 from course_lib.attention import scaled_dot_product_attention
 
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid): las
-# referencias de este módulo y lo que PyTorch trae hecho. La atención de course_lib
-# (cuaderno 02) no está aquí: en este cuaderno se puede usar.
-REFERENCE_PATHS = (
-    "torch.nn.MultiheadAttention",
-    "torch.nn.modules.activation.MultiheadAttention",
-    "torch.nn.functional.multi_head_attention_forward",
-    "torch._native_multi_head_attention",
-    "course_lib.multihead.split_heads",
-    "course_lib.multihead.merge_heads",
-    "course_lib.multihead.MultiHeadAttention",
-    "course_lib.split_heads",
-    "course_lib.merge_heads",
-    "course_lib.MultiHeadAttention",
-)
-
 _PROJECTIONS = ("W_q", "W_k", "W_v", "W_o")
 
 

@@ -22,17 +22,6 @@ import math
 import torch
 from torch import Tensor, nn
 
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid). PyTorch no
-# trae una codificación sinusoidal hecha: solo hay que prohibir las referencias del curso.
-REFERENCE_PATHS = (
-    "course_lib.positional.sinusoidal_encoding",
-    "course_lib.positional.PositionalEncoding",
-    "course_lib.positional.TokenEmbedding",
-    "course_lib.sinusoidal_encoding",
-    "course_lib.PositionalEncoding",
-    "course_lib.TokenEmbedding",
-)
-
 
 def _check_positive_int(name: str, value: object) -> None:
     """Error en español si ``value`` no es un entero positivo."""

@@ -15,35 +15,20 @@ Formas, con letras fijas: ``B`` lote, ``T`` longitud de la frase de origen,
 ``D`` tamaño de consulta y claves, ``D_v`` tamaño de los valores, ``V`` vocabulario.
 Las máscaras son booleanas ``(B, T)``: ``True`` = palabra real, ``False`` = relleno.
 
-El modelo :class:`Seq2Seq` (codificador GRU bidireccional + decodificador GRU, con o
-sin atención) y las funciones :func:`train_seq2seq` y :func:`accuracy_by_length`
-bastan para entrenar y comparar traductores pequeños con el corpus de
-:mod:`course_lib.grammar` en unos minutos de CPU.
+El modelo :class:`Seq2Seq` es un codificador GRU bidireccional y un decodificador GRU, con o
+sin atención. Su entrenamiento y su evaluación con el corpus de :mod:`course_lib.grammar`
+(:func:`train_seq2seq`, :func:`translate_sentences`, :func:`accuracy_by_length`) están en
+:mod:`course_lib.seq2seq_training`; se pueden pedir también a este módulo
+(``seq2seq.train_seq2seq``), que los carga solo cuando se usan: el modelo no depende del corpus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from course_lib import grammar
-
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid).
-REFERENCE_PATHS = (
-    "course_lib.seq2seq.dot_scores",
-    "course_lib.seq2seq.attention_context",
-    "course_lib.seq2seq.AdditiveAttention",
-    "torch.nn.functional.scaled_dot_product_attention",
-    "torch._C._nn.scaled_dot_product_attention",
-    "course_lib.dot_scores",
-    "course_lib.attention_context",
-    "course_lib.AdditiveAttention",
-)
-
+from course_lib.tokens import EOS_ID, PAD_ID, SOS_ID
 
 # --- Las piezas de la atención (los ejercicios del cuaderno 01) ------------------------------
 
@@ -164,7 +149,7 @@ class Encoder(nn.Module):
         d_hidden: tamaño del estado de cada dirección; los estados miden ``2 * d_hidden``.
     """
 
-    def __init__(self, vocab_size: int, d_emb: int, d_hidden: int, pad_id: int = grammar.PAD_ID) -> None:
+    def __init__(self, vocab_size: int, d_emb: int, d_hidden: int, pad_id: int = PAD_ID) -> None:
         super().__init__()
         self.pad_id = pad_id
         self.d_out = 2 * d_hidden
@@ -208,7 +193,7 @@ class Decoder(nn.Module):
         d_hidden: int,
         d_enc: int,
         attention: bool = True,
-        pad_id: int = grammar.PAD_ID,
+        pad_id: int = PAD_ID,
     ) -> None:
         super().__init__()
         self.attention = attention
@@ -266,7 +251,7 @@ class Seq2Seq(nn.Module):
         d_emb: int = 64,
         d_hidden: int = 128,
         attention: bool = True,
-        pad_id: int = grammar.PAD_ID,
+        pad_id: int = PAD_ID,
     ) -> None:
         super().__init__()
         if not isinstance(d_hidden, int) or d_hidden < 2 or d_hidden % 2:
@@ -284,7 +269,7 @@ class Seq2Seq(nn.Module):
 
     @torch.no_grad()
     def translate(
-        self, src: Tensor, max_len: int = 60, sos_id: int = grammar.SOS_ID, eos_id: int = grammar.EOS_ID
+        self, src: Tensor, max_len: int = 60, sos_id: int = SOS_ID, eos_id: int = EOS_ID
     ) -> tuple[Tensor, Tensor | None]:
         """Traducción voraz (*greedy*): en cada paso, la palabra más probable.
 
@@ -311,124 +296,25 @@ class Seq2Seq(nn.Module):
         return torch.cat(tokens, dim=1), (torch.cat(weights, dim=1) if weights else None)
 
 
-# --- Entrenamiento y evaluación --------------------------------------------------------------
+# Lo que se entrena y se evalúa con el corpus sintético vive en seq2seq_training; se reexporta
+# aquí sin importarlo al cargar este módulo (PEP 562), para que ``seq2seq.train_seq2seq`` siga
+# funcionando en el cuaderno 01.
+_TRAINING = ("accuracy_by_length", "train_seq2seq", "translate_sentences")
 
 
-def train_seq2seq(
-    model: Seq2Seq,
-    pairs: Sequence[tuple[str, str]],
-    src_vocab: grammar.Vocab,
-    tgt_vocab: grammar.Vocab,
-    *,
-    epochs: int = 10,
-    batch_size: int = 64,
-    lr: float = 3e-3,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    progress: bool = True,
-    desc: str = "Entrenando",
-) -> list[float]:
-    """Entrena ``model`` con *teacher forcing* y entropía cruzada (sin contar el relleno).
+def __getattr__(name: str):
+    if name in _TRAINING:
+        from course_lib import seq2seq_training
 
-    Usa Adam, recorte del gradiente a norma 1 y una barra de progreso (tqdm) con la
-    pérdida. En cada época baraja los lotes con ``seed + época``; cada lote reúne
-    frases de longitud parecida, para no gastar tiempo en relleno.
-
-    Returns:
-        La pérdida media de cada época.
-    """
-    from tqdm.auto import tqdm
-
-    if len(pairs) == 0:
-        raise ValueError("`pairs` está vacía: no hay nada con lo que entrenar.")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"`epochs` debe ser un entero positivo; recibí {epochs!r}.")
-    model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    steps_per_epoch = -(-len(pairs) // batch_size)
-    history = []
-    with tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress, unit="lote") as bar:
-        for epoch in range(epochs):
-            total, count = 0.0, 0
-            for batch in grammar.batches(
-                pairs, src_vocab, tgt_vocab, batch_size, shuffle=True, seed=seed + epoch, by_length=True
-            ):
-                batch = batch.to(device)
-                logits, _ = model(batch.src, batch.tgt_in)  # (B, T_tgt, V)
-                loss = F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=model.pad_id)
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                total += loss.item()
-                count += 1
-                bar.update()
-                bar.set_postfix(época=epoch + 1, pérdida=f"{total / count:.3f}")
-            history.append(total / count)
-    model.eval()
-    return history
-
-
-def translate_sentences(
-    model: Seq2Seq,
-    sentences: Sequence[str],
-    src_vocab: grammar.Vocab,
-    tgt_vocab: grammar.Vocab,
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
-) -> list[str]:
-    """Traduce frases de origen (cadenas) con :meth:`Seq2Seq.translate`."""
-    model.to(device).eval()
-    out = []
-    for start in range(0, len(sentences), batch_size):
-        chunk = sentences[start : start + batch_size]
-        src = grammar.pad_sequences([src_vocab.encode(s) for s in chunk]).to(device)
-        tokens, _ = model.translate(src, max_len=2 * src.size(1) + 10)
-        out += [tgt_vocab.decode(row) for row in tokens]
-    return out
-
-
-def accuracy_by_length(
-    model: Seq2Seq,
-    pairs: Sequence[tuple[str, str]],
-    src_vocab: grammar.Vocab,
-    tgt_vocab: grammar.Vocab,
-    metric: str = "token",
-    device: torch.device | str = "cpu",
-) -> dict[int, float]:
-    """Exactitud de la traducción voraz, agrupada por longitud de la frase de origen.
-
-    Args:
-        metric: ``"token"``: fracción de palabras de la referencia que la traducción
-            acierta en su misma posición; ``"sentence"``: fracción de frases traducidas
-            exactamente igual que la referencia.
-
-    Returns:
-        ``{longitud en palabras: exactitud entre 0 y 1}``, ordenado por longitud.
-    """
-    if metric not in ("token", "sentence"):
-        raise ValueError(f'`metric` debe ser `"token"` o `"sentence"`; recibí {metric!r}.')
-    predictions = translate_sentences(model, [s for s, _ in pairs], src_vocab, tgt_vocab, device=device)
-    hits: dict[int, list[float]] = {}
-    for (src, ref), pred in zip(pairs, predictions, strict=True):
-        ref_words, pred_words = ref.split(), pred.split()
-        if metric == "sentence":
-            score = float(pred_words == ref_words)
-        else:
-            score = sum(r == p for r, p in zip(ref_words, pred_words, strict=False)) / len(ref_words)
-        hits.setdefault(len(src.split()), []).append(score)
-    return {length: sum(v) / len(v) for length, v in sorted(hits.items())}
+        return getattr(seq2seq_training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "REFERENCE_PATHS",
     "AdditiveAttention",
     "Decoder",
     "Encoder",
     "Seq2Seq",
-    "accuracy_by_length",
     "attention_context",
     "dot_scores",
-    "train_seq2seq",
-    "translate_sentences",
 ]

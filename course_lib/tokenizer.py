@@ -55,7 +55,7 @@ from pathlib import Path
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from torch import Tensor
 
-from course_lib.grammar import EOS, EOS_ID, PAD, PAD_ID, SOS, SOS_ID, SPECIALS, UNK, UNK_ID
+from course_lib.tokens import EOS, EOS_ID, PAD, PAD_ID, SOS, SOS_ID, SPECIALS, UNK, UNK_ID, strip_special
 
 WORD_START = "▁"  # U+2581, el marcador de SentencePiece: «aquí había un espacio»
 BASE_ALPHABET = tuple(sorted(set(string.ascii_letters + string.digits + string.punctuation + "áéíóúüñÁÉÍÓÚÜÑ¿¡«»")))
@@ -170,13 +170,7 @@ class BPETokenizer:
         """
         values = _as_id_list(ids)
         self._check_range(values, "ids")
-        kept = []
-        for value in values:
-            if value == EOS_ID:
-                break
-            if value not in (PAD_ID, SOS_ID):
-                kept.append(value)
-        return self.tokenizer.decode(kept, skip_special_tokens=False)
+        return self.tokenizer.decode(strip_special(values), skip_special_tokens=False)
 
     def decode_batch(self, batch: Sequence[Sequence[int]] | Tensor) -> list[str]:
         """Un lote de secuencias (lista de listas o tensor ``(B, T)``) → una frase por fila."""

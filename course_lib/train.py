@@ -33,21 +33,8 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_lib.grammar import Batch
+from course_lib.tokens import Batch
 from course_lib.utils import get_device, seed_everything
-
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid).
-REFERENCE_PATHS = (
-    "torch.nn.functional.cross_entropy",
-    "torch.nn.functional.nll_loss",
-    "torch.nn.CrossEntropyLoss",
-    "torch.nn.modules.loss.CrossEntropyLoss",
-    "torch._C._nn.cross_entropy_loss",
-    "course_lib.train.label_smoothing_loss",
-    "course_lib.train.noam_lr",
-    "course_lib.label_smoothing_loss",
-    "course_lib.noam_lr",
-)
 
 CHECKPOINT_NAME = "ultimo.pt"
 
@@ -227,7 +214,7 @@ def _batch_tensors(batch: Any, device: torch.device) -> tuple[Tensor, Tensor, Te
             batch.tgt_in.to(device, non_blocking=True),
             batch.tgt_out.to(device, non_blocking=True),
         )
-    raise TypeError(f"Cada lote debe ser un course_lib.grammar.Batch (src, tgt_in, tgt_out); recibí {type(batch)}.")
+    raise TypeError(f"Cada lote debe ser un course_lib.tokens.Batch (src, tgt_in, tgt_out); recibí {type(batch)}.")
 
 
 @torch.no_grad()

@@ -41,29 +41,6 @@ from course_lib.masks import causal_mask, decoder_mask, padding_mask
 from course_lib.multihead import MultiHeadAttention, merge_heads, split_heads
 from course_lib.positional import PositionalEncoding, TokenEmbedding
 
-# Lo que una prueba calificada prohíbe llamar (véase course_lib.checks.forbid). La atención
-# de varias cabezas (03), las máscaras (05) y los embeddings (04) sí se pueden usar.
-REFERENCE_PATHS = (
-    "torch.nn.Transformer",
-    "torch.nn.TransformerEncoderLayer",
-    "torch.nn.TransformerDecoderLayer",
-    "torch.nn.TransformerEncoder",
-    "torch.nn.TransformerDecoder",
-    "torch.nn.modules.transformer.Transformer",
-    "torch.nn.modules.transformer.TransformerEncoderLayer",
-    "torch.nn.modules.transformer.TransformerDecoderLayer",
-    "torch.nn.modules.transformer.TransformerEncoder",
-    "torch.nn.modules.transformer.TransformerDecoder",
-    "course_lib.transformer.FeedForward",
-    "course_lib.transformer.EncoderLayer",
-    "course_lib.transformer.DecoderLayer",
-    "course_lib.transformer.Transformer",
-    "course_lib.FeedForward",
-    "course_lib.EncoderLayer",
-    "course_lib.DecoderLayer",
-    "course_lib.Transformer",
-)
-
 
 def _check_positive_int(name: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

@@ -31,8 +31,8 @@ from course_lib import grammar
 from course_lib.batching import BatchSource
 from course_lib.decode import beam_search, greedy_decode, strip_special
 from course_lib.evaluate import Scores, corpus_scores
-from course_lib.grammar import Batch
 from course_lib.tokenizer import BPETokenizer, train_tokenizer
+from course_lib.tokens import Batch, pad_sequences
 from course_lib.train import (
     History,
     TrainConfig,
@@ -351,7 +351,7 @@ class Translator:
 
     def _encode(self, sentences: Sequence[str]) -> Tensor:
         ids = [ids[: self.max_len] for ids in self.tokenizer.encode_batch(list(sentences))]
-        return grammar.pad_sequences([i or [self.tokenizer.unk_id] for i in ids], self.tokenizer.pad_id).to(self.device)
+        return pad_sequences([i or [self.tokenizer.unk_id] for i in ids], self.tokenizer.pad_id).to(self.device)
 
     @torch.no_grad()
     def translate(self, sentences: str | Sequence[str], beam_size: int = 1, batch_size: int = 128) -> list[str]:

@@ -15,8 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 
 import course_lib
-from course_lib import attention, mistakes
+from course_lib import mistakes
 from course_lib.attention import SelfAttention, scaled_dot_product_attention
+from course_lib.mistakes import forbidden
 
 ATOL = 1e-5
 RTOL = 1e-4
@@ -382,12 +383,12 @@ def test_self_attention_invalid_constructor_args(d_model, d_k, bad_name):
     assert f"`{bad_name}`" in message and "entero positivo" in message, "el mensaje debe nombrar el argumento"
 
 
-# --- REFERENCE_PATHS -----------------------------------------------------------------------------
+# --- Rutas prohibidas (course_lib.mistakes.forbidden) ---------------------------------------------
 
 
-@pytest.mark.parametrize("path", attention.REFERENCE_PATHS)
+@pytest.mark.parametrize("path", forbidden.ATTENTION)
 def test_reference_paths_resolve(path):
-    """Cada ruta de REFERENCE_PATHS se importa (con pkgutil, no con checks._resolve) y es invocable."""
+    """Cada ruta de las rutas prohibidas se importa (con pkgutil, no con checks._resolve) y es invocable."""
     target = pkgutil.resolve_name(path)
     assert callable(target), f"{path} debe ser invocable"
     expected = {

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from course_lib import basics, checks
 from course_lib.basics import cosine_similarity, softmax
+from course_lib.mistakes import forbidden
 from course_lib.mistakes.basics import HINT_COSINE_ZERO, HINT_SOFTMAX_OVERFLOW, cosine_mistakes, softmax_mistakes
 
 ATOL = 1e-6
@@ -260,12 +261,12 @@ def test_cosine_error_on_bad_dim_and_eps():
         cosine_similarity(torch.tensor(1.0), torch.tensor(2.0))
 
 
-# --- REFERENCE_PATHS y checks.forbid -------------------------------------------------------------
+# --- Rutas prohibidas (course_lib.mistakes.forbidden) y checks.forbid -----------------------------
 
 
-@pytest.mark.parametrize("path", basics.REFERENCE_PATHS)
+@pytest.mark.parametrize("path", forbidden.BASICS)
 def test_reference_paths_resolve(path):
-    """Cada ruta de REFERENCE_PATHS se importa (con ``pkgutil``, no con ``checks._resolve``) y se puede llamar."""
+    """Cada ruta de las rutas prohibidas se importa (con ``pkgutil``, no con ``checks._resolve``) y se puede llamar."""
     target = pkgutil.resolve_name(path)
     assert callable(target), f"{path} debe poder llamarse"
 
@@ -283,7 +284,7 @@ def test_reference_paths_cover_the_builtins():
         "course_lib.basics.softmax",
         "course_lib.basics.cosine_similarity",
     }
-    assert needed <= set(basics.REFERENCE_PATHS), needed - set(basics.REFERENCE_PATHS)
+    assert needed <= set(forbidden.BASICS), needed - set(forbidden.BASICS)
 
 
 def test_forbid_blocks_every_route_and_restores_them():
@@ -300,7 +301,7 @@ def test_forbid_blocks_every_route_and_restores_them():
         lambda: basics.softmax(x),
         lambda: basics.cosine_similarity(x, x),
     ]
-    with checks.forbid(basics.REFERENCE_PATHS, namespace={}):
+    with checks.forbid(forbidden.BASICS, namespace={}):
         for route in routes:
             with pytest.raises(checks.ForbiddenCallError):
                 route()

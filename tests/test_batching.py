@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from course_lib import grammar
-from course_lib.batching import BatchSource, pad, padding_fraction
+from course_lib.batching import BatchSource, padding_fraction
 
 MAX_TOKENS = 256
 
@@ -139,12 +139,6 @@ def test_padding_fraction_by_hand() -> None:
     # src: 3 rellenos de 6; tgt_out: 1 de 4 → 4 / 10.
     assert padding_fraction([batch]) == pytest.approx(0.4)
     assert padding_fraction([batch, batch]) == pytest.approx(0.4)
-
-
-def test_pad_matches_grammar_pad_sequences() -> None:
-    sequences = [[5, 6, 7], [8], [9, 10]]
-    assert torch.equal(pad(sequences), grammar.pad_sequences(sequences))
-    assert torch.equal(pad(sequences, pad_id=-1), grammar.pad_sequences(sequences, pad_id=-1))
 
 
 def test_tensors_and_custom_special_ids() -> None:

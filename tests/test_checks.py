@@ -12,6 +12,7 @@ from torch import nn
 import course_lib
 from course_lib import attention, checks, mistakes
 from course_lib.checks import CheckError, ForbiddenCallError
+from course_lib.mistakes import forbidden
 
 SDPA = F.scaled_dot_product_attention  # el objeto original, guardado antes de cualquier forbid()
 REFERENCE_SDPA = attention.scaled_dot_product_attention
@@ -361,9 +362,9 @@ def test_forbid_blocks_listed_paths_and_restores():
 
 
 def test_forbid_reference_paths_blocks_course_lib():
-    """Con REFERENCE_PATHS se bloquean las referencias de course_lib (función y clase)."""
+    """Con las rutas prohibidas se bloquean las referencias de course_lib (función y clase)."""
     q, k, v = small_qkv()
-    with checks.forbid(attention.REFERENCE_PATHS, {}):
+    with checks.forbid(forbidden.ATTENTION, {}):
         with pytest.raises(ForbiddenCallError):
             course_lib.scaled_dot_product_attention(q, k, v)
         with pytest.raises(ForbiddenCallError):
@@ -390,7 +391,7 @@ def test_forbid_replaces_aliases_in_namespace():
 def test_forbid_restores_when_block_raises():
     """Si el bloque lanza una excepción, forbid() restaura todo y la deja pasar."""
     ns = {"sdpa": F.scaled_dot_product_attention}
-    with pytest.raises(ZeroDivisionError), checks.forbid(attention.REFERENCE_PATHS, ns):
+    with pytest.raises(ZeroDivisionError), checks.forbid(forbidden.ATTENTION, ns):
         raise ZeroDivisionError("fallo dentro del bloque")
     assert F.scaled_dot_product_attention is SDPA
     assert attention.scaled_dot_product_attention is REFERENCE_SDPA
@@ -400,7 +401,7 @@ def test_forbid_restores_when_block_raises():
 def test_forbid_restores_after_forbidden_call_error():
     """Una ForbiddenCallError que sale del bloque tampoco deja nada prohibido."""
     q, k, v = small_qkv()
-    with pytest.raises(ForbiddenCallError), checks.forbid(attention.REFERENCE_PATHS, {}):
+    with pytest.raises(ForbiddenCallError), checks.forbid(forbidden.ATTENTION, {}):
         F.scaled_dot_product_attention(q, k, v)
     torch.testing.assert_close(F.scaled_dot_product_attention(q, k, v), SDPA(q, k, v))
 
@@ -468,7 +469,7 @@ def test_replace_answer_before_forbid_keeps_reference_usable():
     ns = {"scaled_dot_product_attention": student}
     with (
         checks.replace_answer("scaled_dot_product_attention", REFERENCE_SDPA, ns),
-        checks.forbid(attention.REFERENCE_PATHS, ns),
+        checks.forbid(forbidden.ATTENTION, ns),
     ):
         with pytest.raises(ForbiddenCallError):
             attention.scaled_dot_product_attention(q, k, v)  # la referencia, prohibida
@@ -482,6 +483,6 @@ def test_forbid_alone_blocks_reference_assigned_as_answer():
     """Control: sin replace_answer, una respuesta que ES la referencia queda prohibida (por eso el orden importa)."""
     q, k, v = small_qkv()
     ns = {"scaled_dot_product_attention": REFERENCE_SDPA}
-    with checks.forbid(attention.REFERENCE_PATHS, ns), pytest.raises(ForbiddenCallError):
+    with checks.forbid(forbidden.ATTENTION, ns), pytest.raises(ForbiddenCallError):
         ns["scaled_dot_product_attention"](q, k, v)
     assert ns["scaled_dot_product_attention"] is REFERENCE_SDPA

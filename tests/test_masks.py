@@ -16,6 +16,7 @@ import torch.nn.functional as F
 import course_lib
 from course_lib import masks
 from course_lib.masks import causal_mask, decoder_mask, padding_mask
+from course_lib.mistakes import forbidden
 from course_lib.mistakes import masks as mask_mistakes
 
 ATOL = 1e-5
@@ -235,10 +236,10 @@ def test_masks_reject_non_tensor_tokens_and_bad_pad_id():
             decoder_mask(torch.tensor([[1, 2, 0]]), bad)
 
 
-# --- REFERENCE_PATHS ----------------------------------------------------------------------------
+# --- Rutas prohibidas (course_lib.mistakes.forbidden) ---------------------------------------------
 
 
-@pytest.mark.parametrize("path", masks.REFERENCE_PATHS)
+@pytest.mark.parametrize("path", forbidden.MASKS)
 def test_reference_paths_resolve(path):
     """Cada ruta se importa (con `pkgutil`, no con `checks._resolve`) y apunta a la función de referencia."""
     expected = {"padding_mask": padding_mask, "causal_mask": causal_mask, "decoder_mask": decoder_mask}
@@ -246,15 +247,15 @@ def test_reference_paths_resolve(path):
 
 
 def test_top_level_exports_are_forbidden_too():
-    """Si course_lib exporta las máscaras, sus rutas cortas deben estar en REFERENCE_PATHS."""
+    """Si course_lib exporta las máscaras, sus rutas cortas deben estar en las rutas prohibidas."""
     for name in ("padding_mask", "causal_mask", "decoder_mask"):
         if getattr(course_lib, name, None) is getattr(masks, name):
-            assert f"course_lib.{name}" in masks.REFERENCE_PATHS, f"añade 'course_lib.{name}' a REFERENCE_PATHS"
+            assert f"course_lib.{name}" in forbidden.MASKS, f"añade 'course_lib.{name}' a las rutas prohibidas"
 
 
 def test_reference_paths_do_not_forbid_tril():
     """torch.tril y torch.triu son una forma legítima de resolver el ejercicio: no se prohíben."""
-    assert not any("tril" in p or "triu" in p for p in masks.REFERENCE_PATHS)
+    assert not any("tril" in p or "triu" in p for p in forbidden.MASKS)
 
 
 # --- errores típicos -----------------------------------------------------------------------------------

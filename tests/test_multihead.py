@@ -17,6 +17,7 @@ from torch import nn
 
 import course_lib
 from course_lib import checks, multihead
+from course_lib.mistakes import forbidden
 from course_lib.mistakes import multihead as mistakes
 from course_lib.multihead import MultiHeadAttention, merge_heads, split_heads
 
@@ -346,32 +347,32 @@ def test_copies_reject_layers_without_projections():
             fn(Incomplete(), 2)
 
 
-# --- REFERENCE_PATHS -----------------------------------------------------------------------------
+# --- Rutas prohibidas (course_lib.mistakes.forbidden) ---------------------------------------------
 
 
-@pytest.mark.parametrize("path", multihead.REFERENCE_PATHS)
+@pytest.mark.parametrize("path", forbidden.MULTIHEAD)
 def test_reference_paths_resolve(path):
     """Cada ruta se importa (con pkgutil) y se puede llamar."""
     assert callable(pkgutil.resolve_name(path)), f"{path} debe poderse llamar"
 
 
 def test_reference_paths_do_not_forbid_course_attention():
-    """La atención de course_lib está permitida en este cuaderno: no puede estar en REFERENCE_PATHS."""
-    assert not any("scaled_dot_product_attention" in p for p in multihead.REFERENCE_PATHS)
+    """La atención de course_lib está permitida en este cuaderno: no puede estar en las rutas prohibidas."""
+    assert not any("scaled_dot_product_attention" in p for p in forbidden.MULTIHEAD)
 
 
 def test_reference_paths_cover_package_exports():
     """Si course_lib exporta una referencia de este módulo, su ruta corta también debe estar prohibida."""
     ours = {id(obj) for obj in (split_heads, merge_heads, MultiHeadAttention)}
     exported = [name for name in dir(course_lib) if id(getattr(course_lib, name)) in ours]
-    missing = [f"course_lib.{name}" for name in exported if f"course_lib.{name}" not in multihead.REFERENCE_PATHS]
-    assert not missing, f"añade a multihead.REFERENCE_PATHS: {missing}"
+    missing = [f"course_lib.{name}" for name in exported if f"course_lib.{name}" not in forbidden.MULTIHEAD]
+    assert not missing, f"añade a forbidden.MULTIHEAD: {missing}"
 
 
 def test_forbid_blocks_torch_multihead_and_references():
     """Dentro de checks.forbid, nn.MultiheadAttention y las referencias fallan; la atención de course_lib no."""
     x = torch.randn(1, 3, 4)
-    with checks.forbid(multihead.REFERENCE_PATHS, namespace={}):
+    with checks.forbid(forbidden.MULTIHEAD, namespace={}):
         with pytest.raises(checks.ForbiddenCallError):
             nn.MultiheadAttention(4, 2)
         with pytest.raises(checks.ForbiddenCallError):

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from course_lib import checks, positional
+from course_lib.mistakes import forbidden
 from course_lib.mistakes import positional as positional_mistakes
 from course_lib.positional import PositionalEncoding, TokenEmbedding, sinusoidal_encoding
 
@@ -197,8 +198,8 @@ def test_token_embedding_spanish_errors():
 
 
 def test_reference_paths_can_be_forbidden():
-    """Cada ruta de REFERENCE_PATHS existe y checks.forbid la bloquea durante el bloque."""
-    with checks.forbid(positional.REFERENCE_PATHS, namespace={}):
+    """Cada ruta de las rutas prohibidas existe y checks.forbid la bloquea durante el bloque."""
+    with checks.forbid(forbidden.POSITIONAL, namespace={}):
         with pytest.raises(checks.ForbiddenCallError):
             positional.sinusoidal_encoding(4, 4)
         with pytest.raises(checks.ForbiddenCallError):

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib import checks, grammar, seq2seq
+from course_lib import checks, grammar, seq2seq, seq2seq_training
+from course_lib.mistakes import forbidden
 from course_lib.mistakes import seq2seq as seq2seq_mistakes
 from course_lib.seq2seq import AdditiveAttention, attention_context, dot_scores
 
@@ -303,7 +304,7 @@ def test_accuracy_by_length_metrics_on_a_known_model(vocabs, monkeypatch):
     """Con traducciones fijadas a mano, las dos métricas dan lo esperado."""
     src_vocab, tgt_vocab = vocabs
     pairs = [("el gato duerme", "the cat sleeps"), ("un perro corre", "a dog runs")]
-    monkeypatch.setattr(seq2seq, "translate_sentences", lambda *a, **k: ["the cat sleeps", "a cat runs"])
+    monkeypatch.setattr(seq2seq_training, "translate_sentences", lambda *a, **k: ["the cat sleeps", "a cat runs"])
     model = seq2seq.Seq2Seq(len(src_vocab), len(tgt_vocab), d_emb=4, d_hidden=4)
     assert seq2seq.accuracy_by_length(model, pairs, src_vocab, tgt_vocab, metric="sentence") == {3: 0.5}
     assert seq2seq.accuracy_by_length(model, pairs, src_vocab, tgt_vocab, metric="token") == {3: (1 + 2 / 3) / 2}
@@ -317,8 +318,8 @@ def test_seq2seq_rejects_odd_hidden_size(vocabs):
 
 
 def test_reference_paths_resolve_and_forbid_blocks_them():
-    """Cada ruta de REFERENCE_PATHS existe, y forbid impide llamarla."""
-    with checks.forbid(seq2seq.REFERENCE_PATHS, namespace={}):
+    """Cada ruta de las rutas prohibidas existe, y forbid impide llamarla."""
+    with checks.forbid(forbidden.SEQ2SEQ, namespace={}):
         with pytest.raises(checks.ForbiddenCallError):
             seq2seq.dot_scores(torch.randn(1, 2), torch.randn(1, 3, 2))
         with pytest.raises(checks.ForbiddenCallError):

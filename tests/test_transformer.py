@@ -16,6 +16,7 @@ from torch import nn
 
 import course_lib
 from course_lib import checks, transformer
+from course_lib.mistakes import forbidden
 from course_lib.mistakes import transformer as known
 from course_lib.multihead import MultiHeadAttention
 from course_lib.positional import TokenEmbedding
@@ -602,7 +603,7 @@ def test_can_decode_incrementally():
         assert not model.can_decode_incrementally()
     assert model.can_decode_incrementally()
     assert not OtherDecode(11, 13, 16, 2, 1, 24).can_decode_incrementally()
-    with checks.forbid(transformer.REFERENCE_PATHS, namespace={}):  # como en las pruebas del cuaderno 06
+    with checks.forbid(forbidden.TRANSFORMER, namespace={}):  # como en las pruebas del cuaderno 06
         assert model.can_decode_incrementally()
 
 
@@ -624,10 +625,10 @@ def test_decode_step_errors_in_spanish():
             model.start_decoding(model.encode(src), group=0)
 
 
-# --- REFERENCE_PATHS ---------------------------------------------------------------------------------
+# --- Rutas prohibidas (course_lib.mistakes.forbidden) ---------------------------------------------
 
 
-@pytest.mark.parametrize("path", transformer.REFERENCE_PATHS)
+@pytest.mark.parametrize("path", forbidden.TRANSFORMER)
 def test_reference_paths_resolve(path):
     assert callable(pkgutil.resolve_name(path)), f"{path} debe poderse llamar"
 
@@ -635,18 +636,18 @@ def test_reference_paths_resolve(path):
 def test_reference_paths_allow_earlier_pieces():
     """`MultiHeadAttention`, `TokenEmbedding`, `PositionalEncoding` y las máscaras están permitidas en el 06."""
     allowed = ("MultiHeadAttention", "TokenEmbedding", "PositionalEncoding", "padding_mask", "decoder_mask")
-    assert not any(p.rpartition(".")[2] in allowed for p in transformer.REFERENCE_PATHS)
+    assert not any(p.rpartition(".")[2] in allowed for p in forbidden.TRANSFORMER)
 
 
 def test_reference_paths_cover_package_exports():
     ours = {id(obj) for obj in (FeedForward, EncoderLayer, DecoderLayer, Transformer)}
     exported = [name for name in dir(course_lib) if id(getattr(course_lib, name)) in ours]
-    missing = [f"course_lib.{name}" for name in exported if f"course_lib.{name}" not in transformer.REFERENCE_PATHS]
-    assert not missing, f"añade a transformer.REFERENCE_PATHS: {missing}"
+    missing = [f"course_lib.{name}" for name in exported if f"course_lib.{name}" not in forbidden.TRANSFORMER]
+    assert not missing, f"añade a forbidden.TRANSFORMER: {missing}"
 
 
 def test_forbid_blocks_torch_layers_and_references():
-    with checks.forbid(transformer.REFERENCE_PATHS, namespace={}):
+    with checks.forbid(forbidden.TRANSFORMER, namespace={}):
         with pytest.raises(checks.ForbiddenCallError):
             nn.TransformerEncoderLayer(8, 2)
         with pytest.raises(checks.ForbiddenCallError):
