@@ -1,6 +1,9 @@
 # «Atención y Transformers»: instalación, laboratorio, pruebas y corrección.
-# Cada objetivo prepara el entorno (.venv) él solo si hace falta.
+# Cada objetivo prepara el entorno (.venv) él solo si hace falta, con lo que necesita:
+# make lab solo JupyterLab y course_lib; los objetivos de corrección, también course_grading
+# (el extra «docente»: nbgrader); make test, todo.
 #   make lab        abre JupyterLab en notebooks/
+#   make test-rapido   solo las pruebas unitarias (sin ejecutar cuadernos ni nbgrader): 1 o 2 minutos
 #   make test       instala y ejecuta todas las pruebas (lo que ejecuta CI)
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
@@ -12,7 +15,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS := lab,test
 RESTRICCIONES ?= ci/restricciones-cpu.txt
 PUERTO ?= 8888
 # Cuadernos del curso: una carpeta por tarea en solutions/.
@@ -32,48 +34,60 @@ QUIEN = $(if $(ALUMNO), (solo $(ALUMNO)),)
 export PATH := $(abspath $(BIN)):$(PATH)
 
 RESTRICCION_PIP := $(if $(wildcard $(RESTRICCIONES)),-c $(RESTRICCIONES),)
-INSTALADO := $(VENV)/.instalado
+# Una marca por conjunto de extras de pyproject.toml: lab (alumnado), docente (corrección),
+# test (pruebas: todo lo anterior y más).
+INSTALADO_LAB := $(VENV)/.instalado-lab
+INSTALADO_DOCENTE := $(VENV)/.instalado-docente
+INSTALADO := $(VENV)/.instalado-test
+EXTRAS_lab := lab
+EXTRAS_docente := docente
+EXTRAS_test := lab,docente,test
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab test calidad formato release recoger autograde feedback export corregir-todo limpiar
+.PHONY: instalar lab test test-rapido calidad formato release recoger autograde feedback export corregir-todo limpiar
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
 instalar: $(INSTALADO)
 
-$(INSTALADO): pyproject.toml $(wildcard $(RESTRICCIONES))
+$(VENV)/.instalado-%: pyproject.toml $(wildcard $(RESTRICCIONES))
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Hace falta Python 3.10 o posterior; este es " + sys.version.split()[0])'
 	@test -x $(BIN)/python || { echo "Creando el entorno $(VENV)…"; $(PYTHON) -m venv $(VENV) || { \
 		echo "No pude crear el entorno virtual. En Debian/Ubuntu instala el módulo venv: sudo apt install python3-venv"; \
 		rm -rf $(VENV); exit 1; }; }
 	@echo "Instalando el curso y sus dependencias (la primera vez tarda unos minutos)…"
-	$(BIN)/python -m pip install --quiet $(RESTRICCION_PIP) -e ".[$(EXTRAS)]"
-	@touch $@
+	$(BIN)/python -m pip install --quiet $(RESTRICCION_PIP) -e ".[$(EXTRAS_$*)]"
+	@touch $@ $(if $(filter test,$*),$(INSTALADO_LAB) $(INSTALADO_DOCENTE))
 
-lab: $(INSTALADO)
+lab: $(INSTALADO_LAB)
 	@echo "Abriendo JupyterLab en notebooks/. Abre en el navegador la dirección http://127.0.0.1:$(PUERTO)/lab?token=… que aparece abajo."
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PUERTO) --ServerApp.root_dir=notebooks $(COMO_ROOT)
 
 test: $(INSTALADO)
 	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest
 
+# Carril rápido para quien contribuye: pruebas unitarias de course_lib y course_grading, sin
+# ejecutar cuadernos ni nbgrader ni las puertas de calidad. make test sigue siendo la referencia (CI).
+test-rapido: $(INSTALADO)
+	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m "not cuadernos" -q
+
 calidad: $(INSTALADO)
 	CURSO_RAPIDO=1 $(BIN)/python -m pytest tests/test_calidad.py
 
 formato: $(INSTALADO)
-	$(BIN)/ruff check --fix course_lib tests solutions nbgrader_config.py
-	$(BIN)/ruff format course_lib tests solutions nbgrader_config.py
+	$(BIN)/ruff check --fix course_lib course_grading tests solutions benchmarks nbgrader_config.py
+	$(BIN)/ruff format course_lib course_grading tests solutions benchmarks nbgrader_config.py
 	@echo "Si cambiaron cuadernos de solutions/, ejecuta make release."
 
-release: $(INSTALADO)
+release: $(INSTALADO_DOCENTE)
 	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || exit 1; done
 	@echo "Versión del alumnado regenerada en notebooks/ ($(words $(TAREAS)) cuadernos)."
 
-recoger: $(INSTALADO)
+recoger: $(INSTALADO_DOCENTE)
 	@test -n "$(ENTREGAS)" || { echo "Indica el zip o la carpeta del LMS y el cuaderno: make recoger ENTREGAS=ruta/entregas.zip CUADERNO=<id>"; exit 1; }
 	@test -n "$(CUADERNO)" || { echo "Indica el cuaderno que recoges: make recoger ENTREGAS=$(ENTREGAS) CUADERNO=<id> (p. ej. 02_autoatencion)"; exit 1; }
-	@$(BIN)/python -m course_lib.lms "$(ENTREGAS)" --cuaderno "$(CUADERNO)"
+	@$(BIN)/python -m course_grading.lms "$(ENTREGAS)" --cuaderno "$(CUADERNO)"
 
 # Comprueba que hay algo que corregir con los filtros CUADERNO y ALUMNO.
 COMPROBAR_ENTREGAS = \
@@ -87,7 +101,7 @@ COMPROBAR_ENTREGAS = \
 REGISTRADA = $(BIN)/python -c "import sqlite3, sys; db = sqlite3.connect('file:gradebook.db?mode=ro', uri=True); \
 	sys.exit(0 if db.execute('select 1 from assignment where name = ?', sys.argv[1:]).fetchone() else 1)" 2>/dev/null
 
-autograde: $(INSTALADO)
+autograde: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
 	@for t in $(A_CORREGIR); do \
 		$(REGISTRADA) $$t || { echo "$$t aún no está en gradebook.db: lo registro con nbgrader generate_assignment (como make release)…"; \
@@ -97,7 +111,7 @@ autograde: $(INSTALADO)
 	done
 	@echo "Corrección terminada: cuadernos corregidos en autograded/ y notas en gradebook.db. Siguiente paso: make feedback"
 
-feedback: $(INSTALADO)
+feedback: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
 	@for t in $(A_CORREGIR); do \
 		echo "Generando los comentarios de $$t$(QUIEN)…"; \
@@ -105,7 +119,7 @@ feedback: $(INSTALADO)
 	done
 	@echo "Comentarios en feedback/<alumno>/<tarea>/<tarea>.html. Siguiente paso: make export"
 
-export: $(INSTALADO)
+export: $(INSTALADO_DOCENTE)
 	@echo "Exportando las notas de todos los alumnos y cuadernos…"
 	@$(NBGRADER) export
 	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima)."

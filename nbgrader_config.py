@@ -16,14 +16,14 @@ c.CourseDirectory.release_directory = "notebooks"
 c.ClearSolutions.code_stub = {"python": "# TU CÓDIGO AQUÍ\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "ESCRIBE AQUÍ TU RESPUESTA"
 
-# Corrección endurecida (course_lib/grading.py): cada cuaderno se ejecuta en un núcleo aislado
+# Corrección endurecida (course_grading/preprocessors.py): cada cuaderno se ejecuta en un núcleo aislado
 # del directorio del curso (no ve solutions/, gradebook.db, .git ni otras entregas), con límites
 # de memoria y CPU, que restaura su estado limpio antes de cada prueba calificada y que, si muere
 # o se cuelga, da 0 a lo que faltaba por ejecutar sin parar la corrección de los demás.
 # Tiempo máximo por celda: en modo rápido ninguna celda pasa de unos segundos.
 import os  # noqa: E402
 
-from course_lib.grading import harden  # noqa: E402
+from course_grading.preprocessors import harden  # noqa: E402
 
 harden(c, root=os.path.dirname(os.path.abspath(__file__)), timeout=120)
 
@@ -33,7 +33,7 @@ harden(c, root=os.path.dirname(os.path.abspath(__file__)), timeout=120)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from course_lib.grading import ShortTracebacks  # noqa: E402
+from course_grading.preprocessors import ShortTracebacks  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [
     ClearHiddenTests,
@@ -43,14 +43,14 @@ c.GenerateFeedback.preprocessors = [
 ]
 
 # --- Entregas desde el LMS y comentarios en español (make recoger, make feedback) ----------
-# Convención de nombres de las entregas: <id_alumno>__<cuaderno>.ipynb (ver course_lib/lms.py).
+# Convención de nombres de las entregas: <id_alumno>__<cuaderno>.ipynb (ver course_grading/lms.py).
 # LMSCollector deshace los cambios de nombre del navegador («… (1)») y de Colab («Copia de …»)
 # y avisa en español de cada archivo que no reconoce. Para otra convención, cambia la expresión
 # (grupos student_id y file_id; se aplica a la ruta absoluta, de ahí el «.*/» inicial).
-from course_lib import lms  # noqa: E402
+from course_grading import lms  # noqa: E402
 
 c.ZipCollectApp.collector_plugin = lms.LMSCollector
 c.FileNameCollectorPlugin.named_regexp = lms.NAMED_REGEXP
-# Comentarios (feedback) con los textos en español: course_lib/plantillas/comentarios/.
+# Comentarios (feedback) con los textos en español: course_grading/plantillas/comentarios/.
 c.HTMLExporter.template_name = lms.FEEDBACK_TEMPLATE
 c.HTMLExporter.extra_template_basedirs = [str(lms.TEMPLATE_DIR)]

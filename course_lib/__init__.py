@@ -25,22 +25,84 @@ Qué se explica en qué cuaderno:
 - ``mistakes``: errores frecuentes reproducidos, para las pistas de las pruebas.
 - ``viz``: mapas de calor de pesos de atención (02), también por cabezas (03 en adelante).
 - ``utils``: semillas, dispositivo, Colab y modo rápido (todos).
+- ``tokens``: ``<pad> <sos> <eos> <unk>``, el lote ``Batch`` y el relleno (01 y 07).
+- ``seq2seq_training``: entrenar y evaluar el seq2seq de 01 con la gramática.
+
+Las herramientas de quien corrige con nbgrader (preprocesadores, núcleo de corrección,
+aislamiento, LMS) están aparte, en el paquete ``course_grading``: el alumnado no las usa.
+Las tablas de errores frecuentes y de rutas prohibidas que usan las pruebas de los
+cuadernos sí están aquí (``mistakes``), porque esas pruebas también corren sin nbgrader.
+
+Los nombres se importan al usarlos por primera vez (véase ``__getattr__`` al final del
+bloque de importaciones): ``import course_lib`` es ligero.
 """
 
-from course_lib.attention import SelfAttention, scaled_dot_product_attention
-from course_lib.basics import cosine_similarity, softmax
-from course_lib.batching import BatchSource, padding_fraction
-from course_lib.data import drop_test_overlap, load_spa_eng, load_tatoeba_test, split_pairs
-from course_lib.decode import beam_search, greedy_decode
-from course_lib.evaluate import Scores, corpus_scores
-from course_lib.masks import causal_mask, decoder_mask, padding_mask
-from course_lib.multihead import MultiHeadAttention, merge_heads, split_heads
-from course_lib.positional import PositionalEncoding, TokenEmbedding, sinusoidal_encoding
-from course_lib.seq2seq import AdditiveAttention, attention_context, dot_scores
-from course_lib.tokenizer import BPETokenizer, train_tokenizer
-from course_lib.train import label_smoothing_loss, noam_lr
-from course_lib.transformer import DecoderLayer, EncoderLayer, FeedForward, Transformer
-from course_lib.utils import fast_mode, get_device, in_colab, seed_everything, setup
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+# Carga perezosa (PEP 562): ``import course_lib`` no importa nada más, y cada nombre de abajo
+# importa su módulo la primera vez que se usa. Así ``from course_lib import checks`` (lo que
+# hace cada prueba de un cuaderno) no carga el bucle de entrenamiento, los tokenizadores ni
+# sacreBLEU. Nombre exportado → módulo de course_lib que lo define.
+_EXPORTS = {
+    "SelfAttention": "attention",
+    "scaled_dot_product_attention": "attention",
+    "cosine_similarity": "basics",
+    "softmax": "basics",
+    "BatchSource": "batching",
+    "padding_fraction": "batching",
+    "drop_test_overlap": "data",
+    "load_spa_eng": "data",
+    "load_tatoeba_test": "data",
+    "split_pairs": "data",
+    "beam_search": "decode",
+    "greedy_decode": "decode",
+    "Scores": "evaluate",
+    "corpus_scores": "evaluate",
+    "causal_mask": "masks",
+    "decoder_mask": "masks",
+    "padding_mask": "masks",
+    "MultiHeadAttention": "multihead",
+    "merge_heads": "multihead",
+    "split_heads": "multihead",
+    "PositionalEncoding": "positional",
+    "TokenEmbedding": "positional",
+    "sinusoidal_encoding": "positional",
+    "AdditiveAttention": "seq2seq",
+    "attention_context": "seq2seq",
+    "dot_scores": "seq2seq",
+    "BPETokenizer": "tokenizer",
+    "train_tokenizer": "tokenizer",
+    "label_smoothing_loss": "train",
+    "noam_lr": "train",
+    "DecoderLayer": "transformer",
+    "EncoderLayer": "transformer",
+    "FeedForward": "transformer",
+    "Transformer": "transformer",
+    "fast_mode": "utils",
+    "get_device": "utils",
+    "in_colab": "utils",
+    "seed_everything": "utils",
+    "setup": "utils",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"course_lib.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # la próxima vez, sin pasar por aquí
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"course_lib.{name}") is not None:
+        return importlib.import_module(f"course_lib.{name}")  # ``course_lib.grammar`` tras ``import course_lib``
+    raise AttributeError(f"course_lib no tiene el nombre {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 # Repositorio del curso: el ÚNICO lugar donde se define. Las insignias de Colab y la
 # celda de configuración de cada cuaderno deben coincidir con él (lo comprueba

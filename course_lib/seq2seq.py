@@ -307,7 +307,7 @@ def __getattr__(name: str):
         from course_lib import seq2seq_training
 
         return getattr(seq2seq_training, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"{__name__} no tiene el nombre {name!r}")
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from tests.cuadernos import ROOT
 
 SOLUTION_NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 RELEASE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
-LIBRARY = sorted((ROOT / "course_lib").rglob("*.py"))
+LIBRARY = sorted([*(ROOT / "course_lib").rglob("*.py"), *(ROOT / "course_grading").rglob("*.py")])
 HUNSPELL_MISSING = (
     "Hunspell con diccionario español no está instalado: en Debian/Ubuntu, "
     "`sudo apt-get install hunspell hunspell-es` (CI lo instala en .ci/run)."
@@ -29,7 +29,7 @@ HUNSPELL_MISSING = (
 def project_texts() -> list[Path]:
     """Los textos escritos para el curso (notebooks/ se genera a partir de solutions/)."""
     paths = [*ROOT.glob("*.md"), ROOT / "nbgrader_config.py", *SOLUTION_NOTEBOOKS]
-    for folder in ("course_lib", "tests", "benchmarks"):
+    for folder in ("course_lib", "course_grading", "tests", "benchmarks"):
         paths += sorted((ROOT / folder).rglob("*.py"))
     return paths
 
@@ -156,7 +156,8 @@ def test_gate_word_list_can_fail(tmp_path: Path) -> None:
 
 
 def test_gate_lint() -> None:
-    paths = [ROOT / "course_lib", ROOT / "tests", ROOT / "nbgrader_config.py", ROOT / "solutions", ROOT / "notebooks"]
+    paths = [ROOT / "course_lib", ROOT / "course_grading", ROOT / "tests", ROOT / "nbgrader_config.py"]
+    paths += [ROOT / "solutions", ROOT / "notebooks"]
     paths += [ROOT / "benchmarks"] if (ROOT / "benchmarks").exists() else []
     problems = calidad.lint(paths)
     assert problems == [], "\n".join(problems)

@@ -6,7 +6,8 @@ otra renombrada por Colab y por el navegador («Copia de … (1)»), un archivo 
 convención y la basura que añade macOS. Se usan las órdenes del Makefile, como lo haría el
 docente: ``make corregir-todo`` se detiene tras recoger porque hay un archivo sin reconocer;
 ``make autograde feedback export`` corrige lo importado; después un alumno vuelve a entregar y
-``make corregir-todo ALUMNO=…`` lo corrige solo a él. Los nombres sueltos se prueban sin nbgrader.
+``make corregir-todo ALUMNO=…`` lo corrige solo a él. Los nombres sueltos se prueban sin nbgrader
+en tests/test_course_grading.py.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import lms
-from tests.cuadernos import ALL_ASSIGNMENTS, ROOT, filled_release, grade_cells, read, release_path
+from tests.cuadernos import ROOT, filled_release, grade_cells, read, release_path
 
 pytestmark = pytest.mark.cuadernos
 
@@ -41,80 +41,18 @@ UNRECOGNISED = "tarea de pedro.ipynb"
 ENGLISH_FEEDBACK = ["Score", "Student's answer", "Comments", "Test cell", "No response", "(Top)", "In&nbsp;["]
 
 
-# --- Nombres de archivo (sin nbgrader) ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("ana__00_preliminares.ipynb", "ana__00_preliminares.ipynb"),
-        ("ana__00_preliminares (1).ipynb", "ana__00_preliminares.ipynb"),
-        ("ana__00_preliminares(12).ipynb", "ana__00_preliminares.ipynb"),
-        ("Copia de ana__00_preliminares.ipynb", "ana__00_preliminares.ipynb"),
-        ("ana__Copia de 00_preliminares.ipynb", "ana__00_preliminares.ipynb"),
-        ("Copy of Copia de ana__00_preliminares (3).ipynb", "ana__00_preliminares.ipynb"),
-        ("ana__00_preliminares - copia.IPYNB", "ana__00_preliminares.ipynb"),
-        ("copia_de_seguridad__00_preliminares.ipynb", "copia_de_seguridad__00_preliminares.ipynb"),
-    ],
-)
-def test_normalise_name(name: str, expected: str) -> None:
-    assert lms.normalise_name(name) == expected
-
-
-def test_classify_students_with_underscores_and_problems(tmp_path: Path) -> None:
-    names = [
-        "ana_maria_lopez__00_preliminares.ipynb",  # el alumno lleva guiones bajos
-        "ana__02_autoatencion.ipynb",  # otro cuaderno
-        "ana 00_preliminares.ipynb",  # sin el separador
-        "Ana García__00_preliminares.ipynb",  # espacio en el identificador
-        "..__00_preliminares.ipynb",  # no vale como carpeta
-        "luis__00_preliminares.ipynb",  # dos archivos del mismo alumno
-        "luis__00_preliminares (1).ipynb",
-        "notas.pdf",
-        "__MACOSX/._ana__00_preliminares.ipynb",
-    ]
-    for name in names:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("{}", encoding="utf-8")
-    files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    entries = {e.shown: e for e in lms.classify(files, tmp_path, [f"{ASSIGNMENT}.ipynb"])}
-    assert {n: e.status for n, e in entries.items()} == {
-        "ana_maria_lopez__00_preliminares.ipynb": lms.IMPORTED,
-        "ana__02_autoatencion.ipynb": lms.UNRECOGNISED,
-        "ana 00_preliminares.ipynb": lms.UNRECOGNISED,
-        "Ana García__00_preliminares.ipynb": lms.UNRECOGNISED,
-        "..__00_preliminares.ipynb": lms.UNRECOGNISED,
-        "luis__00_preliminares.ipynb": lms.UNRECOGNISED,
-        "luis__00_preliminares (1).ipynb": lms.UNRECOGNISED,
-        "notas.pdf": lms.UNRECOGNISED,
-        "__MACOSX/._ana__00_preliminares.ipynb": lms.IGNORED,
-    }
-    assert entries["ana_maria_lopez__00_preliminares.ipynb"].student_id == "ana_maria_lopez"
-    assert "hay 2 archivos de luis" in entries["luis__00_preliminares.ipynb"].reason
-    assert "02_autoatencion" in entries["ana__02_autoatencion.ipynb"].reason
-    line = lms.summary(list(entries.values()))
-    assert line.startswith("1 archivo importado, 7 sin reconocer: ")
-    assert "notas.pdf" in line and "__MACOSX" not in line
-
-
-def test_notebook_ids_never_contain_the_separator() -> None:
-    """El separador es el último «__» porque ningún cuaderno lo lleva en su identificador."""
-    assert [a for a in ALL_ASSIGNMENTS if lms.SEPARATOR in a] == []
-
-
-def test_help_is_spanish() -> None:
-    text = lms.parser().format_help()
-    assert text.startswith("uso: ") and "opciones:" in text and "muestra esta ayuda" in text
-    assert "usage" not in text and "show this help" not in text
-
-
 # --- El flujo completo con make -----------------------------------------------------------------
 
 
 def make(course: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         # -o: el entorno ya está instalado; nunca se reinstala desde la copia (no tiene course_lib/).
-        ["make", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.instalado", *args],
+        [
+            "make",
+            f"VENV={sys.prefix}",
+            *[f"-o{sys.prefix}/.instalado-{extras}" for extras in ("lab", "docente", "test")],
+            *args,
+        ],
         cwd=course,
         capture_output=True,
         text=True,
@@ -146,8 +84,8 @@ def feedback_path(course: Path, student: str) -> Path:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Curso temporal tras ``make corregir-todo`` (que se detiene) y ``make autograde feedback export``."""
-    if not (Path(sys.prefix) / ".instalado").exists():
-        pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado)")
+    if not (Path(sys.prefix) / ".instalado-test").exists():
+        pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado-test)")
     root = tmp_path_factory.mktemp("flujo_docente")
     for name in ("Makefile", "nbgrader_config.py", "pyproject.toml"):
         shutil.copy2(ROOT / name, root / name)

@@ -10,7 +10,6 @@ que lo que la frena son las defensas, no un error de la propia trampa).
 from __future__ import annotations
 
 import csv
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,8 +18,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from course_lib.sandbox import isolation_available
-from tests.cuadernos import ROOT, grade_cells, make_course, nbgrader, read
+from course_grading.sandbox import isolation_available
+from tests.cuadernos import grade_cells, make_course, nbgrader
 from tests.hostiles import ASSIGNMENT, CORPUS, Hostile
 
 pytestmark = pytest.mark.cuadernos
@@ -141,21 +140,3 @@ def test_restored_state_is_logged_for_the_instructor(runs: dict) -> None:
     log = runs["defensas"]["log"]
     assert "Restaurado antes de una prueba calificada" in log
     assert "torch.allclose" in log  # la trampa que parchea torch.allclose
-
-
-def test_the_repository_config_uses_the_defences(monkeypatch: pytest.MonkeyPatch) -> None:
-    """nbgrader_config.py, cargado como lo carga nbgrader: GuardedExecute y comentarios sin pruebas ocultas."""
-    from nbgrader.preprocessors import ClearHiddenTests, Execute
-    from traitlets.config.loader import PyFileConfigLoader
-
-    from course_lib.grading import GuardedExecute, ShortTracebacks
-
-    for name in ("JUPYTER_PATH", "CURSO_CALIFICACION_OCULTAR"):
-        monkeypatch.setenv(name, os.environ.get(name, ""))  # harden() los cambia; que se restauren
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
-    graders = config.Autograde.autograde_preprocessors
-    assert GuardedExecute in graders and Execute not in graders
-    assert config.GuardedExecute.timeout == 120 and config.GuardedExecute.interrupt_on_timeout
-    assert {ClearHiddenTests, ShortTracebacks} <= set(config.GenerateFeedback.preprocessors)
-    assert str(ROOT) in os.environ["CURSO_CALIFICACION_OCULTAR"].split(os.pathsep)
-    assert read(ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").cells

@@ -21,8 +21,8 @@ ASSIGNMENT = "02_autoatencion"
 @pytest.fixture()
 def course_copy(tmp_path: Path) -> Path:
     """Copia del repositorio (sin .venv) que reutiliza el entorno ya instalado."""
-    if not (Path(sys.prefix) / ".instalado").exists():
-        pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado)")
+    if not (Path(sys.prefix) / ".instalado-test").exists():
+        pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado-test)")
     for name in ("Makefile", "nbgrader_config.py", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "ci", tmp_path / "ci", copy_function=shutil.copy2)
@@ -34,7 +34,12 @@ def course_copy(tmp_path: Path) -> Path:
 def make(course: Path, *targets: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         # -o: el entorno ya está instalado; nunca se reinstala desde la copia (no tiene course_lib/).
-        ["make", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.instalado", *targets],
+        [
+            "make",
+            f"VENV={sys.prefix}",
+            *[f"-o{sys.prefix}/.instalado-{extras}" for extras in ("lab", "docente", "test")],
+            *targets,
+        ],
         cwd=course,
         capture_output=True,
         text=True,
@@ -63,7 +68,12 @@ def test_release_then_grade_with_make(course_copy: Path) -> None:
 
 def test_autograde_without_submissions_explains(course_copy: Path) -> None:
     result = subprocess.run(
-        ["make", f"VENV={sys.prefix}", "-o", f"{sys.prefix}/.instalado", "autograde"],
+        [
+            "make",
+            f"VENV={sys.prefix}",
+            *[f"-o{sys.prefix}/.instalado-{extras}" for extras in ("lab", "docente", "test")],
+            "autograde",
+        ],
         cwd=course_copy,
         capture_output=True,
         text=True,

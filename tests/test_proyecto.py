@@ -31,8 +31,8 @@ RESERVED = [
 
 
 def makefile_extras() -> set[str]:
-    match = re.search(r"^EXTRAS := (.+)$", MAKEFILE, re.MULTILINE)
-    assert match, "el Makefile debe definir EXTRAS := …"
+    match = re.search(r"^EXTRAS_test := (.+)$", MAKEFILE, re.MULTILINE)
+    assert match, "el Makefile debe definir EXTRAS_test := … (lo que instala make instalar)"
     return set(match.group(1).strip().split(","))
 
 

@@ -1,20 +1,16 @@
-"""Pruebas de course_lib.utils y de course_lib.grading.ShortTracebacks."""
+"""Pruebas de course_lib.utils."""
 
 from __future__ import annotations
 
-import copy
 import random
 import sys
 import types
 
-import nbformat
 import numpy as np
 import pytest
 import torch
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_lib import utils
-from course_lib.grading import ShortTracebacks
 
 # --- fast_mode ---------------------------------------------------------------------------------------
 
@@ -147,50 +143,3 @@ def test_setup_seeds_and_can_be_quiet(monkeypatch, capsys):
     assert capsys.readouterr().out == ""
     torch.manual_seed(5)
     assert torch.equal(a, torch.randn(4)), "setup() debe fijar la semilla de torch"
-
-
-# --- grading.ShortTracebacks -----------------------------------------------------------------------------
-
-
-def error_output(ename: str = "CheckError", evalue: str = "✗ algo falló\n  Pista: mira aquí"):
-    long_traceback = [f"\x1b[0;31mlínea {i} de una prueba oculta\x1b[0m" for i in range(30)]
-    return new_output("error", ename=ename, evalue=evalue, traceback=long_traceback)
-
-
-def make_notebook() -> nbformat.NotebookNode:
-    graded = new_code_cell("assert False", metadata={"nbgrader": {"grade": True, "grade_id": "t1", "points": 1}})
-    graded.outputs = [new_output("stream", name="stdout", text="hola\n"), error_output()]
-    ungraded = new_code_cell("1 / 0", metadata={"nbgrader": {"grade": False, "solution": True}})
-    ungraded.outputs = [error_output("ZeroDivisionError", "division by zero")]
-    plain = new_code_cell("1 / 0")
-    plain.outputs = [error_output("ZeroDivisionError", "division by zero")]
-    return new_notebook(cells=[new_markdown_cell("# Título"), graded, ungraded, plain])
-
-
-def test_short_tracebacks_shortens_graded_cells():
-    """En una celda calificada, el traceback largo queda en una línea «Tipo: mensaje»."""
-    nb = make_notebook()
-    result, _ = ShortTracebacks().preprocess(nb, {})
-    graded = result.cells[1]
-    error = graded.outputs[1]
-    assert error.traceback == ["CheckError: ✗ algo falló\n  Pista: mira aquí"]
-    assert error.ename == "CheckError" and error.evalue.startswith("✗"), "ename y evalue no cambian"
-    assert graded.outputs[0].text == "hola\n", "las salidas que no son errores no se tocan"
-
-
-def test_short_tracebacks_leaves_other_cells_untouched():
-    """Las celdas no calificadas (o sin metadatos de nbgrader) conservan su traceback completo."""
-    nb = make_notebook()
-    original = copy.deepcopy(nb)
-    result, _ = ShortTracebacks().preprocess(nb, {})
-    for index in (0, 2, 3):
-        assert result.cells[index] == original.cells[index], f"la celda {index} no debería cambiar"
-    assert len(result.cells[2].outputs[0].traceback) == 30
-
-
-def test_short_tracebacks_is_enabled_when_called_like_nbgrader():
-    """nbgrader llama al preprocesador como objeto (``pp(nb, resources)``), que no hace nada si no está
-    encendido: por defecto debe estarlo, o los tracebacks con pruebas ocultas llegarían al alumno."""
-    nb = make_notebook()
-    result, _ = ShortTracebacks()(nb, {})
-    assert result.cells[1].outputs[1].traceback == ["CheckError: ✗ algo falló\n  Pista: mira aquí"]

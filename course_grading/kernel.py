@@ -8,14 +8,14 @@ módulo toma una foto de todo eso al arrancar el núcleo, antes de ejecutar una 
 alumno, y la restaura antes de cada celda de prueba calificada.
 
 ¿Cómo sabe el núcleo qué celda es una prueba? El ejecutor de la corrección
-(:class:`course_lib.grading.GuardedExecute`) antepone :data:`MARKER` al código de esas celdas.
+(:class:`course_grading.preprocessors.GuardedExecute`) antepone :data:`MARKER` al código de esas celdas.
 La restauración ocurre en :meth:`GradingKernel.do_execute`, fuera de ``run_cell``: ningún
 transformador ni gancho del alumno llega a verla.
 
 Límites (documentados en la guía para docentes): un código escrito contra ESTE mecanismo
 (que reemplace ``GradingKernel.do_execute`` o deje un hilo que vuelva a parchear durante la
 prueba) puede burlarlo; por eso la corrección también señala para revisión a mano las
-respuestas que tocan el intérprete (:func:`course_lib.grading.suspicious_answers`).
+respuestas que tocan el intérprete (:func:`course_grading.preprocessors.suspicious_answers`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ WATCHED_MODULES = (
     "torch.testing",
     "torch.linalg",
 )
+
+
+# Referencias que las pruebas de los cuadernos usan: se importan antes de la foto.
+PRELOADED = ("attention", "basics", "masks", "multihead", "positional", "seq2seq", "transformer")
 
 
 def _module_names() -> list[str]:
@@ -132,6 +136,7 @@ class Snapshot:
             sys.modules.pop(name)  # importado después de la foto: que la prueba lo importe de nuevo
         for name, saved in self.modules.items():
             changed += [f"{name}.{attr}" for attr in _restore_dict(self.sys_modules[name], saved)]
+        changed += self._forget_lazy_names()
         for cls, saved in self.classes.items():
             changed += [f"{cls.__name__}.{attr}" for attr in _restore_dict(cls, saved, drop_new="callables")]
         for obj in self.watched_objects:
@@ -166,6 +171,24 @@ class Snapshot:
         threading.setprofile(None)  # type: ignore[arg-type]
         return changed
 
+    def _forget_lazy_names(self) -> list[str]:
+        """Borra de ``course_lib`` los nombres perezosos cargados después de la foto.
+
+        Un nombre de ``course_lib._EXPORTS`` que no estaba en la foto se carga la primera vez
+        que se usa; si el alumno lo asignó (``course_lib.greedy_decode = …``), la restauración
+        normal no lo vería. Borrado, la prueba vuelve a cargarlo del módulo que lo define.
+        """
+        package = self.sys_modules.get("course_lib")
+        if package is None:
+            return []
+        saved, current = self.modules["course_lib"], vars(package)
+        changed = []
+        for name in [n for n in getattr(package, "_EXPORTS", {}) if n in current and n not in saved]:
+            if not str(getattr(current[name], "__module__", "")).startswith("course_lib."):
+                changed.append(f"course_lib.{name}")  # no es la referencia: alguien lo asignó
+            delattr(package, name)
+        return changed
+
     def swap_events(self) -> dict[str, list[Any]]:
         """Pone los ganchos de eventos del arranque y devuelve los actuales (para volver a ellos)."""
         callbacks = self.shell.events.callbacks
@@ -189,9 +212,15 @@ def _preload() -> None:
             pass
     importlib.import_module("course_lib.checks")
 
-    for name in ("attention", "basics", "masks", "multihead", "positional", "seq2seq", "transformer"):
+    for name in PRELOADED:
         importlib.import_module(f"course_lib.{name}")
         importlib.import_module(f"course_lib.mistakes.{name}")
+    # course_lib carga sus nombres al usarlos (PEP 562): los de estos módulos se cargan ya, para
+    # que entren en la foto (las pruebas usan p. ej. course_lib.scaled_dot_product_attention).
+    package = importlib.import_module("course_lib")
+    for name, module in package._EXPORTS.items():
+        if module in PRELOADED:
+            getattr(package, name)
 
 
 class GradingKernel(IPythonKernel):

@@ -1,21 +1,21 @@
 """Lanzador del núcleo de corrección: aislado del directorio del curso y con límites.
 
-nbgrader arranca este archivo como núcleo (``python …/course_lib/sandbox.py -f conexión.json``;
-lo instala :func:`course_lib.grading.install_kernelspec`). Se ejecuta como archivo y no con
-``-m course_lib.sandbox`` para no importar el paquete (y PyTorch) antes de aislarse: ahorra
+nbgrader arranca este archivo como núcleo (``python …/course_grading/sandbox.py -f conexión.json``;
+lo instala :func:`course_grading.preprocessors.install_kernelspec`). Se ejecuta como archivo y no con
+``-m course_grading.sandbox`` para no importar el paquete (y PyTorch) antes de aislarse: ahorra
 unos segundos por cuaderno corregido. Antes de ejecutar nada del alumno:
 
 1. **Aislamiento** (Linux): se vuelve a lanzar dentro de espacios de nombres de usuario,
    montaje y procesos (``unshare``, del paquete ``util-linux``, sin privilegios). Ahí tapa el directorio del
    curso con un sistema de archivos vacío y solo vuelve a montar lo imprescindible: la carpeta
-   de la entrega que se corrige y, si están dentro, ``course_lib/`` y el entorno virtual. Así el
+   de la entrega que se corrige y, si están dentro, ``course_lib/``, ``course_grading/`` y el entorno virtual. Así el
    código del alumno no puede leer ``solutions/``, la base de notas (con las pruebas ocultas),
    ``.git`` ni las entregas de los demás; tampoco a través de ``/proc`` (se monta uno nuevo).
 2. **Límites** (``setrlimit``): memoria virtual y tiempo de CPU. Pasarse de memoria da un
    ``MemoryError`` en la celda; pasarse de CPU termina el núcleo y la corrección sigue.
-3. Arranca :class:`course_lib.guard.GradingKernel`.
+3. Arranca :class:`course_grading.kernel.GradingKernel`.
 
-Variables de entorno (las pone :func:`course_lib.grading.harden`):
+Variables de entorno (las pone :func:`course_grading.preprocessors.harden`):
 
 - ``CURSO_CALIFICACION_OCULTAR``: rutas a tapar, separadas por ``os.pathsep``.
 - ``CURSO_AISLAMIENTO``: ``obligatorio`` (sin aislamiento el núcleo no arranca),
@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 
 if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)  # que los módulos de course_lib/ no tapen a otros con el mismo nombre
+    sys.path.pop(0)  # que los módulos de course_grading/ no tapen a otros con el mismo nombre
 
 STAGE = "CURSO_SANDBOX_DENTRO"
 HIDE = "CURSO_CALIFICACION_OCULTAR"
@@ -118,8 +118,9 @@ def _hide(paths: list[Path], keep: list[Path]) -> None:
 def _isolate() -> None:
     cwd = Path.cwd()
     hidden = [Path(p).resolve() for p in os.environ.get(HIDE, "").split(os.pathsep) if p and Path(p).exists()]
-    package = importlib.util.find_spec("course_lib")
-    keep = [cwd, *[Path(p).resolve() for p in package.submodule_search_locations], Path(sys.prefix).resolve()]
+    packages = [importlib.util.find_spec(name) for name in ("course_lib", "course_grading")]
+    code = [Path(p).resolve() for spec in packages for p in spec.submodule_search_locations]
+    keep = [cwd, *code, Path(sys.prefix).resolve()]
     _hide(sorted(hidden, key=lambda p: len(p.parts)), keep)
     os.chdir(cwd)  # vuelve a entrar por el montaje nuevo (el viejo directorio quedó tapado)
     for name in (HIDE, STAGE):
@@ -141,7 +142,7 @@ def main(argv: list[str]) -> None:
     _limit()
     from ipykernel.kernelapp import IPKernelApp
 
-    from course_lib.guard import GradingKernel
+    from course_grading.kernel import GradingKernel
 
     IPKernelApp.launch_instance(argv=argv, kernel_class=GradingKernel)
 

@@ -27,8 +27,8 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from course_lib import sandbox
-from course_lib.guard import MARKER
+from course_grading import sandbox
+from course_grading.kernel import MARKER
 
 
 class ShortTracebacks(Preprocessor):
@@ -81,9 +81,9 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 class GuardedExecute(Execute):
     """El ``Execute`` de nbgrader con las defensas del curso.
 
-    - Núcleo :data:`KERNEL_NAME` (aislado y con límites; ver :mod:`course_lib.sandbox`), sea cual
+    - Núcleo :data:`KERNEL_NAME` (aislado y con límites; ver :mod:`course_grading.sandbox`), sea cual
       sea el ``kernelspec`` del cuaderno (Colab, Jupyter antiguo…).
-    - Antepone :data:`course_lib.guard.MARKER` a las celdas de prueba: el núcleo restaura su
+    - Antepone :data:`course_grading.kernel.MARKER` a las celdas de prueba: el núcleo restaura su
       estado limpio antes de ejecutarlas.
     - Si el núcleo muere (``os._exit``, memoria, CPU) o se queda colgado tras un tiempo límite,
       las celdas que faltan no se ejecutan y cada una recibe un error: puntúan 0 y el resto de la

@@ -23,7 +23,7 @@ Las piezas:
   ``nbgrader_config.py``): normaliza los nombres, aplica la expresión regular configurada
   (``FileNameCollectorPlugin.named_regexp``, por defecto :data:`NAMED_REGEXP`) y avisa en
   español de cada archivo que no reconoce, en lugar de saltárselo con un simple aviso.
-- :func:`collect_submissions` y ``python -m course_lib.lms`` (lo que ejecuta ``make recoger``):
+- :func:`collect_submissions` y ``python -m course_grading.lms`` (lo que ejecuta ``make recoger``):
   copia el zip o la carpeta a ``downloaded/<cuaderno>/archive/``, ejecuta ``zip_collect`` y
   resume qué se importó y qué no. Sale con estado 1 si algún archivo quedó sin reconocer.
 - :data:`TEMPLATE_DIR`: la plantilla de los comentarios (feedback) en español.
@@ -54,7 +54,7 @@ NAMED_REGEXP = r".*/(?P<student_id>[^/]+)__(?P<file_id>[^/]+)\.ipynb$"
 # tilde), números y . _ - @ +, sin espacios ni punto inicial.
 VALID_STUDENT_ID = re.compile(r"^\w[\w.@+-]*$")
 
-# Plantilla de los comentarios en español: course_lib/plantillas/comentarios/.
+# Plantilla de los comentarios en español: course_grading/plantillas/comentarios/.
 TEMPLATE_DIR = Path(__file__).resolve().parent / "plantillas"
 FEEDBACK_TEMPLATE = "comentarios"
 
@@ -296,7 +296,7 @@ def collect_submissions(source: Path, assignment: str, course: Path | None = Non
         app.update_config(Config({"LMSCollector": {"log_summary": False}}))
         if not issubclass(app.collector_plugin, LMSCollector):
             raise CollectError(
-                "nbgrader_config.py no configura ZipCollectApp.collector_plugin = course_lib.lms.LMSCollector "
+                "nbgrader_config.py no configura ZipCollectApp.collector_plugin = course_grading.lms.LMSCollector "
                 "(¿falló al cargarse? Mira el registro de arriba): no recojo nada."
             )
         app.start()
@@ -337,7 +337,7 @@ class _SpanishParser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     """La línea de órdenes, con la ayuda en español."""
     p = _SpanishParser(
-        prog="python -m course_lib.lms",
+        prog="python -m course_grading.lms",
         description=(
             "Importa a submitted/ las entregas descargadas de un LMS (un zip o una carpeta) con "
             f"nbgrader zip_collect. Convención de nombres: {CONVENTION}, p. ej. "
@@ -360,7 +360,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_lib.lms ENTREGAS --cuaderno ID``: recoge e informa. Devuelve el estado de salida."""
+    """``python -m course_grading.lms ENTREGAS --cuaderno ID``: recoge e informa. Devuelve el estado de salida."""
     args = parser().parse_args(argv)
     print(f"Recogiendo las entregas de {args.cuaderno} desde {args.entregas}…", flush=True)
     try:
@@ -392,8 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Con «python -m», este archivo es __main__ y nbgrader_config.py importa course_lib.lms
+    # Con «python -m», este archivo es __main__ y nbgrader_config.py importa course_grading.lms
     # aparte: se usa el módulo importado para que ``LMSCollector`` sea la misma clase en los dos.
-    from course_lib.lms import main as _main
+    from course_grading.lms import main as _main
 
     sys.exit(_main())
