@@ -33,9 +33,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from course_lib import grammar
 from course_lib.decode import beam_search, greedy_decode
-from course_lib.transformer import Transformer
+from course_lib.tokens import pad_sequences
+from course_lib.transformer import Transformer, TransformerConfig
 from course_lib.translate import PROFILES
 
 PAD, SOS, EOS = 0, 1, 2
@@ -108,13 +108,14 @@ def main() -> None:
     print(f"Carga media de la máquina (1, 5, 15 min) al empezar: {_load()}")
 
     torch.manual_seed(0)
-    model = Transformer(
+    config = TransformerConfig(
         profile.vocab_size, profile.vocab_size, d_model=profile.d_model, n_heads=profile.n_heads,
         n_layers=profile.n_layers, d_ff=profile.d_ff, dropout=profile.dropout, norm_first=True,
         max_len=max_len + 2, pad_id=PAD, share_embeddings=True,
-    ).to(device).eval()  # fmt: skip
+    )  # fmt: skip
+    model = Transformer.from_config(config).to(device).eval()
     rows = _sources(args.frases, profile.vocab_size, max_len, args.prueba, seed=0)
-    batches = [grammar.pad_sequences(rows[i : i + args.lote], PAD).to(device) for i in range(0, len(rows), args.lote)]
+    batches = [pad_sequences(rows[i : i + args.lote], PAD).to(device) for i in range(0, len(rows), args.lote)]
     lengths = [len(r) for r in rows]
     print(
         f"Modelo del perfil {args.perfil!r} con pesos aleatorios (d_model {profile.d_model}, "

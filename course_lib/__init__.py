@@ -13,14 +13,20 @@ Qué se explica en qué cuaderno:
 - ``multihead``: ``split_heads``, ``merge_heads`` y ``MultiHeadAttention`` (03).
 - ``positional``: codificación posicional sinusoidal y ``TokenEmbedding`` (04).
 - ``masks``: máscaras de relleno, causal y del decodificador (05).
-- ``transformer``: capas de codificador y decodificador y el ``Transformer`` completo (06).
+- ``transformer``: ``TransformerConfig`` y el ``Transformer`` completo (06); sus capas están en
+  ``transformer_layers``, la caché de la decodificación incremental en ``kv_cache`` y las
+  referencias de PyTorch y el recuento de parámetros en ``transformer_reference``.
 - ``data``: descarga verificada (SHA-256) de los pares inglés–español y del conjunto de prueba oficial (07).
 - ``tokenizer``: tokenizador BPE común al inglés y al español (07).
 - ``batching``: lotes agrupados por longitud (07).
-- ``train``: pérdida con suavizado, calentamiento y bucle de entrenamiento con puntos de control (06 y 07).
+- ``train``: ``TrainConfig`` y el bucle de entrenamiento ``fit`` (06 y 07), hecho de piezas pequeñas:
+  ``schedule`` (calentamiento y ritmo de aprendizaje), ``losses`` (pérdida con suavizado),
+  ``step`` (un paso de optimización con precisión mixta), ``checkpoints`` (guardar y reanudar)
+  y ``distributed`` (varios procesos con DDP).
 - ``decode``: búsqueda voraz y en haz (06 y 07).
 - ``evaluate``: BLEU y chrF con sacreBLEU (07).
-- ``translate``: el traductor de principio a fin y su línea de órdenes (07).
+- ``translate``: el traductor de principio a fin (07); la clase ``Translator`` está en
+  ``translator`` y la línea de órdenes en ``translate_cli``.
 - ``checks``: comprobaciones con mensajes en español (todos los cuadernos).
 - ``mistakes``: errores frecuentes reproducidos, para las pistas de las pruebas.
 - ``viz``: mapas de calor de pesos de atención (02), también por cabezas (03 en adelante).
@@ -76,12 +82,13 @@ _EXPORTS = {
     "dot_scores": "seq2seq",
     "BPETokenizer": "tokenizer",
     "train_tokenizer": "tokenizer",
-    "label_smoothing_loss": "train",
-    "noam_lr": "train",
+    "label_smoothing_loss": "losses",
+    "noam_lr": "schedule",
     "DecoderLayer": "transformer",
     "EncoderLayer": "transformer",
     "FeedForward": "transformer",
     "Transformer": "transformer",
+    "TransformerConfig": "transformer",
     "fast_mode": "utils",
     "get_device": "utils",
     "in_colab": "utils",
@@ -125,6 +132,7 @@ __all__ = [
     "SelfAttention",
     "TokenEmbedding",
     "Transformer",
+    "TransformerConfig",
     "attention_context",
     "beam_search",
     "causal_mask",

@@ -24,7 +24,9 @@ decodificación incremental (:meth:`~course_lib.transformer.Transformer.decode_s
 procesa solo el token nuevo y reutiliza las claves y los valores guardados de los anteriores.
 Los tokens elegidos son los mismos (las log-probabilidades coinciden salvo el redondeo, ~1e-6).
 Con ``use_cache=False`` se vuelve a pasar el prefijo entero, pero solo la última posición se
-proyecta al vocabulario; cualquier otro modelo con ``encode`` y ``decode`` usa la forma directa.
+proyecta al vocabulario. Solo se usan estos atajos si el modelo lo declara
+(:meth:`~course_lib.transformer.Transformer.can_decode_incrementally`); cualquier otro modelo con
+``encode`` y ``decode`` usa la forma directa.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from torch import Tensor, nn
 
 from course_lib.masks import causal_mask, padding_mask
 from course_lib.tokens import strip_special as _strip_row
-from course_lib.transformer import Transformer
 
 
 def _check_args(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_id: int) -> None:
@@ -69,7 +70,8 @@ class _NextToken:
 
     def __init__(self, model: nn.Module, memory: Tensor, src_mask: Tensor, group: int, use_cache: bool) -> None:
         self.model = model
-        fast = isinstance(model, Transformer) and model.can_decode_incrementally()
+        can = getattr(model, "can_decode_incrementally", None)  # lo declara course_lib.transformer.Transformer
+        fast = callable(can) and bool(can())
         self.path = ("cache" if use_cache else "last") if fast else "full"
         if self.path == "cache":
             self.cache = model.start_decoding(memory, src_mask, group=group)

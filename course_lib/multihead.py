@@ -7,7 +7,9 @@ Las H proyecciones de las cabezas (cada una ``D → d_k``, con ``d_k = D / H``) 
 juntas en una sola capa ``nn.Linear(D, D)``: su salida se parte en H trozos con
 :func:`split_heads`, la atención se calcula en todas las cabezas a la vez (la cabeza es
 una dimensión de lote más) y :func:`merge_heads` vuelve a ponerlas una tras otra antes de
-``W_o``.
+``W_o``. :meth:`MultiHeadAttention.forward` hace esos pasos con dos métodos,
+:meth:`~MultiHeadAttention.keys_values` (claves y valores) y :meth:`~MultiHeadAttention.attend`
+(el resto), que también usa la caché al generar texto (:mod:`course_lib.kv_cache`).
 
 Formas: ``B`` lote, ``H`` cabezas, ``T_q``/``T_k`` longitudes de consultas y claves,
 ``D`` = ``d_model``, ``d_k = D / H``. Las máscaras son booleanas (``True`` = puede
@@ -115,11 +117,33 @@ class MultiHeadAttention(nn.Module):
         difundible a ``(B, H, T_q, T_k)``.
         """
         self._check_inputs(query, key, value)
-        # 1) Proyecciones, partidas en cabezas.
-        q = split_heads(self.W_q(query), self.n_heads)  # (B, H, T_q, d_k)
+        # 1) Proyecciones de las claves y los valores, partidas en cabezas.
+        k, v = self.keys_values(key, value)  # (B, H, T_k, d_k) cada uno
+        # 2) a 4) Proyección de las consultas, atención en cada cabeza y mezcla de las cabezas.
+        return self.attend(query, k, v, mask, return_attention)  # (B, T_q, D)
+
+    def keys_values(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+        """Proyecta ``key`` y ``value (B, T_k, D)`` y los parte en cabezas: ``k``, ``v (B, H, T_k, d_k)``.
+
+        Es el paso 1 de :meth:`forward`. Va aparte porque al generar texto las claves y los
+        valores de los tokens ya vistos no cambian: se calculan una vez y se guardan
+        (:mod:`course_lib.kv_cache`).
+        """
         k = split_heads(self.W_k(key), self.n_heads)  # (B, H, T_k, d_k)
         v = split_heads(self.W_v(value), self.n_heads)  # (B, H, T_k, d_k)
-        # 2) Atención en todas las cabezas a la vez. Si no hay pesos que devolver, la versión
+        return k, v
+
+    def attend(
+        self, query: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None, return_attention: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Los pasos 2 a 4 de :meth:`forward`, con ``k`` y ``v (B, H, T_k, d_k)`` ya proyectados.
+
+        ``query (B, T_q, D)`` sin proyectar → ``out (B, T_q, D)``; con ``return_attention=True``,
+        ``(out, weights)`` con ``weights (B, H, T_q, T_k)``.
+        """
+        # 2) Proyección de las consultas, partida en cabezas.
+        q = split_heads(self.W_q(query), self.n_heads)  # (B, H, T_q, d_k)
+        # 3) Atención en todas las cabezas a la vez. Si no hay pesos que devolver, la versión
         #    fusionada de PyTorch (que también aplica el dropout) es más rápida y gasta menos memoria.
         if return_attention:
             _, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T_q, T_k)
@@ -127,7 +151,7 @@ class MultiHeadAttention(nn.Module):
         else:
             p = self.dropout.p if self.training else 0.0
             heads, weights = scaled_dot_product_attention(q, k, v, mask, need_weights=False, dropout_p=p)
-        # 3) Concatenar las cabezas y mezclarlas.
+        # 4) Concatenar las cabezas y mezclarlas.
         out = self.W_o(merge_heads(heads))  # (B, T_q, D)
         return (out, weights) if return_attention else out
 

@@ -83,18 +83,25 @@ class PositionalEncoding(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("pe", sinusoidal_encoding(max_len, d_model), persistent=False)  # (max_len, D)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """``x (..., T, D)`` → ``dropout(x + pe[:T])``, de la misma forma."""
+    def forward(self, x: Tensor, offset: int = 0) -> Tensor:
+        """``x (..., T, D)`` → ``dropout(x + pe[offset : offset + T])``, de la misma forma.
+
+        ``offset`` es la posición del primer vector de ``x``: 0 para una frase entera; ``t`` al
+        generar token a token, cuando ``x`` es solo el token de la posición ``t``.
+        """
         if not isinstance(x, Tensor) or x.dim() < 2 or x.size(-1) != self.d_model:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"`x` debe tener forma (B, T, d_model={self.d_model}); recibí {shape}.")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise ValueError(f"`offset` debe ser un entero no negativo (una posición); recibí {offset!r}.")
         T = x.size(-2)
-        if T > self.max_len:
+        if offset + T > self.max_len:
+            where = f"T={T} posiciones" if offset == 0 else f"posiciones hasta la {offset + T - 1}"
             raise ValueError(
-                f"La secuencia tiene T={T} posiciones, pero la tabla solo llega a max_len={self.max_len}: "
+                f"La secuencia tiene {where}, pero la tabla solo llega a max_len={self.max_len}: "
                 "crea la capa con un `max_len` mayor."
             )
-        return self.dropout(x + self.pe[:T])  # (..., T, D) + (T, D) → (..., T, D)
+        return self.dropout(x + self.pe[offset : offset + T])  # (..., T, D) + (T, D) → (..., T, D)
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}"
@@ -132,11 +139,16 @@ class TokenEmbedding(nn.Module):
                 f"`tokens` debe ser un tensor de enteros (índices del vocabulario); recibí {kind}. "
                 "Convierte con `tokens.long()`."
             )
-        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocab_size):
-            raise ValueError(
-                f"`tokens` tiene índices entre {int(tokens.min())} y {int(tokens.max())}, pero deben estar "
-                f"en [0, vocab_size={self.vocab_size})."
-            )
+        # Leer el mínimo y el máximo obliga a esperar a la GPU en cada llamada: se comprueba solo
+        # en CPU, donde no cuesta y donde prueban los alumnos (en GPU, el índice fuera de rango
+        # lo detecta PyTorch, con un mensaje menos claro).
+        if tokens.device.type == "cpu" and tokens.numel():
+            low, high = int(tokens.min()), int(tokens.max())
+            if low < 0 or high >= self.vocab_size:
+                raise ValueError(
+                    f"`tokens` tiene índices entre {low} y {high}, pero deben estar "
+                    f"en [0, vocab_size={self.vocab_size})."
+                )
         return self.embedding(tokens) * math.sqrt(self.d_model)  # (B, T, D)
 
     def extra_repr(self) -> str:

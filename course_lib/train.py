@@ -1,14 +1,20 @@
-"""Entrenamiento de traductores: pérdida con suavizado, calentamiento y un bucle con puntos de control (06 y 07).
+"""Entrenamiento de traductores: la receta, el historial y el bucle :func:`fit` (06 y 07).
 
-- :func:`label_smoothing_loss`: entropía cruzada con suavizado de etiquetas que ignora el relleno.
-- :func:`noam_lr`: la tasa de aprendizaje del artículo (sección 5.3), con calentamiento lineal
-  y caída como ``1/√paso``.
-- :func:`learning_rate`: la de ``noam_lr`` con el factor ``lr_scale`` y un enfriamiento final
-  opcional (baja en línea recta hasta 0 en los últimos pasos).
-- :func:`fit`: AdamW + ``learning_rate``, recorte del gradiente, precisión mixta en GPU (bf16 si la
-  tarjeta lo admite, si no fp16 con escalado de la pérdida), barra de progreso, validación,
-  puntos de control cada N pasos y al final, reanudación tras una interrupción (p. ej. Colab
-  se desconecta) y varias GPU con ``DistributedDataParallel`` cuando se lanza con ``torchrun``.
+:func:`fit` entrena con AdamW y la tasa de :func:`learning_rate`, recorte del gradiente, precisión
+mixta en GPU (bf16 si la tarjeta lo admite, si no fp16 con escalado de la pérdida), barra de
+progreso, validación, puntos de control cada N pasos y al final, reanudación tras una
+interrupción (p. ej. Colab se desconecta) y varias GPU con ``DistributedDataParallel`` cuando se
+lanza con ``torchrun``. Aquí viven la receta (:class:`TrainConfig`), lo que pasó
+(:class:`History`), la validación (:func:`evaluate_loss`) y el bucle; cada pieza tiene su módulo:
+
+- :mod:`course_lib.schedule`: :func:`noam_lr` (la tasa del artículo, sección 5.3) y :func:`learning_rate`.
+- :mod:`course_lib.losses`: :func:`label_smoothing_loss`.
+- :mod:`course_lib.step`: un paso de optimización, :func:`train_step`, con precisión mixta y recorte.
+- :mod:`course_lib.checkpoints`: :func:`save_checkpoint`, :func:`load_checkpoint` y la reanudación.
+- :mod:`course_lib.distributed`: :func:`init_distributed` y ``DistributedDataParallel``.
+
+Todos esos nombres se siguen pudiendo importar desde aquí (``from course_lib.train import noam_lr``).
+Importar este módulo no importa :mod:`course_lib.distributed`: ``init_distributed`` se carga al pedirlo.
 
 En CPU, con la misma semilla, el entrenamiento es determinista: entrenar N pasos, parar,
 reanudar desde el punto de control y seguir da los mismos parámetros que no parar nunca.
@@ -18,93 +24,53 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
-import os
-import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-import torch.distributed as dist
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from course_lib.checkpoints import CHECKPOINT_NAME, load_checkpoint, resume_training, save_checkpoint, save_training
+from course_lib.losses import label_smoothing_loss
+from course_lib.schedule import learning_rate, noam_lr
+from course_lib.step import amp_dtype, grad_scaler, train_step
 from course_lib.tokens import Batch
 from course_lib.utils import get_device, seed_everything
 
-CHECKPOINT_NAME = "ultimo.pt"
+__all__ = [
+    "CHECKPOINT_NAME",
+    "History",
+    "TrainConfig",
+    "evaluate_loss",
+    "fit",
+    "init_distributed",  # noqa: F822 (lo da __getattr__, abajo)
+    "label_smoothing_loss",
+    "learning_rate",
+    "load_checkpoint",
+    "noam_lr",
+    "save_checkpoint",
+    "train_step",
+]
+
+# Nombres de course_lib.distributed que se importaban desde aquí (``_distributed`` es el nombre
+# antiguo de ``rank_and_world``). Se cargan al pedirlos: así importar este módulo no importa aquel.
+_FROM_DISTRIBUTED = {"init_distributed": "init_distributed", "_distributed": "rank_and_world"}
 
 
-def noam_lr(step: int, d_model: int, warmup: int) -> float:
-    """Tasa de aprendizaje del artículo: ``d_model^-0.5 · min(paso^-0.5, paso · warmup^-1.5)``.
+def __getattr__(name: str) -> Any:
+    if name in _FROM_DISTRIBUTED:
+        from course_lib import distributed
 
-    Sube en línea recta durante los ``warmup`` primeros pasos y luego baja como ``1/√paso``;
-    el máximo, ``(d_model · warmup)^-0.5``, se alcanza justo en ``paso = warmup``.
-
-    Args:
-        step: número de paso, empezando en 1.
-        d_model: tamaño de los vectores del modelo.
-        warmup: pasos de calentamiento (4000 en el artículo).
-    """
-    for name, value in (("step", step), ("d_model", d_model), ("warmup", warmup)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"`{name}` debe ser un entero ≥ 1 (los pasos se cuentan desde 1); recibí {value!r}.")
-    return d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+        return getattr(distributed, _FROM_DISTRIBUTED[name])
+    raise AttributeError(f"el módulo {__name__!r} no tiene el atributo {name!r}")
 
 
-def learning_rate(step: int, d_model: int, config: TrainConfig) -> float:
-    """La tasa de aprendizaje de :func:`fit` en el paso ``step`` (desde 1).
-
-    ``lr_scale · noam_lr(step, d_model, warmup)``, multiplicada en los últimos ``cooldown``
-    pasos por un factor que baja en línea recta de 1 a ``1/cooldown`` (en el último paso): el
-    calentamiento del artículo con un final «enfriado».
-    """
-    rate = config.lr_scale * noam_lr(step, d_model, config.warmup)
-    if config.cooldown:
-        rate *= min(1.0, (config.steps - step + 1) / config.cooldown)
-    return rate
-
-
-def label_smoothing_loss(logits: Tensor, target: Tensor, smoothing: float, pad_id: int) -> Tensor:
-    """Entropía cruzada con suavizado de etiquetas, media sobre los tokens que no son relleno.
-
-    La distribución objetivo pone ``1 - ε`` en la palabra correcta y reparte ``ε`` a partes
-    iguales entre las ``V`` palabras del vocabulario (la correcta incluida), como
-    ``F.cross_entropy(..., label_smoothing=ε)``:
-
-        pérdida(t) = (1 - ε) · (−log p_t[y_t]) + ε · media_v(−log p_t[v])
-
-    Args:
-        logits: ``(B, T, V)`` o ``(N, V)``, sin softmax.
-        target: ``(B, T)`` o ``(N,)``, enteros; las posiciones con ``pad_id`` no cuentan.
-        smoothing: ``ε`` en ``[0, 1)``; con 0 es la entropía cruzada de siempre.
-        pad_id: identificador del relleno.
-
-    Returns:
-        Escalar: la media sobre los tokens reales (0 si no hay ninguno).
-    """
-    if not isinstance(logits, Tensor) or not isinstance(target, Tensor):
-        raise TypeError("`logits` y `target` deben ser torch.Tensor.")
-    if logits.dim() < 2 or logits.shape[:-1] != target.shape:
-        raise ValueError(
-            f"`logits` debe tener forma (B, T, V) o (N, V) y `target` (B, T) o (N,) con las mismas dimensiones "
-            f"iniciales; recibí logits {tuple(logits.shape)} y target {tuple(target.shape)}."
-        )
-    if target.dtype.is_floating_point or target.dtype == torch.bool:
-        raise TypeError(f"`target` debe contener índices enteros; recibí el tipo {target.dtype}.")
-    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not 0 <= smoothing < 1:
-        raise ValueError(f"`smoothing` debe ser un número en [0, 1); recibí {smoothing!r}.")
-    log_probs = torch.log_softmax(logits.float(), dim=-1).reshape(-1, logits.size(-1))  # (N, V)
-    target = target.reshape(-1)  # (N,)
-    real = target != pad_id  # (N,)
-    nll = -log_probs.gather(1, target.clamp(min=0)[:, None]).squeeze(1)  # (N,) −log p[y]
-    uniform = -log_probs.mean(dim=-1)  # (N,) media de −log p[v]
-    per_token = (1 - smoothing) * nll + smoothing * uniform
-    return (per_token * real).sum() / real.sum().clamp(min=1)
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM_DISTRIBUTED})
 
 
 @dataclass
@@ -181,6 +147,19 @@ class History:
         """Tokens de destino (sin relleno) procesados por segundo de entrenamiento."""
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
+    def log_train(self, step: int, loss: float, lr: float, tokens: int, seconds: float) -> None:
+        """Anota la pérdida media de entrenamiento y la tasa en ``step``; suma ``tokens`` y pone el tiempo total."""
+        self.steps.append(step)
+        self.train_loss.append(loss)
+        self.lr.append(lr)
+        self.tokens += tokens
+        self.seconds = seconds
+
+    def log_valid(self, step: int, loss: float) -> None:
+        """Anota la pérdida de validación en ``step``."""
+        self.valid_steps.append(step)
+        self.valid_loss.append(loss)
+
     def plot(self, ax: Any = None, title: str = "Curva de aprendizaje") -> Any:
         """Pérdida de entrenamiento (y de validación, si la hay) frente al paso."""
         import matplotlib.pyplot as plt
@@ -198,16 +177,8 @@ class History:
         return ax
 
 
-def _amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """Tipo de la precisión mixta, o ``None`` para fp32."""
-    if device.type != "cuda" or precision == "fp32":
-        return None
-    if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if precision == "bf16" else torch.float16
-
-
 def _batch_tensors(batch: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    """``(src, tgt_in, tgt_out)`` de un lote, en ``device``."""
     if isinstance(batch, Batch) or all(hasattr(batch, a) for a in ("src", "tgt_in", "tgt_out")):
         return (
             batch.src.to(device, non_blocking=True),
@@ -238,65 +209,83 @@ def evaluate_loss(
     return total / max(count, 1)
 
 
-def _rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+class _RunningLoss:
+    """Pérdida y tokens acumulados en el dispositivo entre dos anotaciones del historial.
 
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def save_checkpoint(path: str | Path, **state: Any) -> Path:
-    """Guarda ``state`` con ``torch.save`` de forma atómica (un corte a medias nunca deja un archivo roto)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".parcial")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-    return path
-
-
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Lee un punto de control guardado por :func:`fit` o :func:`save_checkpoint`."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No existe el punto de control {path}.")
-    return torch.load(path, map_location=map_location, weights_only=False)
-
-
-def init_distributed() -> tuple[int, int, torch.device]:
-    """Si el proceso lo lanzó ``torchrun`` con varios procesos, inicializa ``torch.distributed``.
-
-    Usa NCCL con GPU (una por proceso, la de ``LOCAL_RANK``) y gloo en CPU.
-
-    Returns:
-        ``(rank, world_size, device)``; sin ``torchrun``, ``(0, 1, get_device())``.
+    Leerlos obliga a esperar a la GPU: por eso se suman allí y se leen solo cada ``log_every`` pasos.
     """
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1, get_device()
-    if torch.cuda.is_available():
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    else:
-        device = torch.device("cpu")
-    if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), dist.get_world_size(), device
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.total, self.count = torch.zeros((), device=device), 0
+        self.tokens = torch.zeros((), dtype=torch.long, device=device)
+
+    def add(self, loss: Tensor, tokens: Tensor) -> None:
+        self.total += loss
+        self.count += 1
+        self.tokens += tokens
+
+    def take(self) -> tuple[float, int]:
+        """``(pérdida media, tokens)`` desde la última lectura, y vuelve a empezar."""
+        mean, tokens = float(self.total) / self.count, int(self.tokens)
+        self.total, self.count = torch.zeros((), device=self.device), 0
+        self.tokens.zero_()
+        return mean, tokens
 
 
-def _distributed() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+class _Stopwatch:
+    """Segundos de entrenamiento: los de ``before`` más los de pared desde que se crea, sin las pausas.
+
+    De pared y no por paso: en GPU las operaciones son asíncronas y solo al leer la pérdida se
+    sabe que han terminado.
+    """
+
+    def __init__(self, before: float = 0.0) -> None:
+        self.before, self.started, self.paused_for = before, time.perf_counter(), 0.0
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.paused_for += time.perf_counter() - started
+
+    def seconds(self) -> float:
+        return self.before + time.perf_counter() - self.started - self.paused_for
+
+
+def _shard(epoch_batches: Iterable[Batch], start: int, rank: int, world: int) -> Iterator[tuple[int, Batch]]:
+    """Los lotes de este proceso en una época, saltándose los ``start`` primeros (ya vistos).
+
+    Cada grupo de ``world`` lotes seguidos da uno a cada proceso; un grupo incompleto al final
+    de la época se descarta. Con cada lote da también cuántos lotes de la época van consumidos.
+    """
+    group: list[Batch] = []
+    for index, batch in enumerate(epoch_batches):
+        if index < start:
+            continue
+        group.append(batch)
+        if len(group) == world:
+            yield index + 1, group[rank]
+            group = []
+
+
+def _due(every: int, step: int, steps: int) -> bool:
+    """¿Toca en ``step`` algo que se hace cada ``every`` pasos (0 = nunca) y además al final?"""
+    return bool(every) and step % every == 0 and step < steps
+
+
+def _optimizer(
+    model: nn.Module, d_model: int, config: TrainConfig
+) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW con la receta de ``config`` y un planificador que le da la tasa de :func:`learning_rate`."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=1.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
+    )
+    # LambdaLR multiplica la tasa base (1.0) por esta función del paso, que cuenta desde 0.
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s + 1, d_model, config))
+    return optimizer, scheduler
 
 
 def fit(
@@ -333,134 +322,69 @@ def fit(
         raise TypeError(f"`config` debe ser un TrainConfig; recibí {type(config).__name__}.")
     if not callable(batches):
         raise TypeError("`batches` debe ser una función: batches(epoch) → lotes de esa época.")
+    from course_lib import distributed  # aquí y no arriba: véase la cabecera del módulo
+
     device = torch.device(device) if device is not None else get_device()
-    rank, world = _distributed()
+    rank, world = distributed.rank_and_world()
     seed_everything(config.seed)
     model.to(device)
     pad_id = getattr(model, "pad_id", 0)
     d_model = getattr(model, "d_model", None)
     if d_model is None:
         raise TypeError("`model` debe tener el atributo `d_model` (lo usa noam_lr).")
-    net: nn.Module = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=1.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
-    )
-    # LambdaLR multiplica la tasa base (1.0) por esta función del paso, que cuenta desde 0.
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s + 1, d_model, config))
-    amp_dtype = _amp_dtype(config.precision, device)
-    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    history = History()
-    step, epoch, consumed = 0, 0, 0
+    net = distributed.wrap_model(model, device)
+    optimizer, scheduler = _optimizer(model, d_model, config)
+    dtype = amp_dtype(config.precision, device)
+    scaler = grad_scaler(dtype)
+    trainables = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "scaler": scaler}
+    history, step, epoch, consumed = History(), 0, 0, 0
     checkpoint = Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir else None
-
     if resume and checkpoint is not None and checkpoint.exists():
-        state = load_checkpoint(checkpoint, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
+        state = resume_training(checkpoint, **trainables, map_location=device)
         history = History(**state["history"])
         step, epoch, consumed = state["step"], state["epoch"], state["consumed"]
-        _set_rng_state(state["rng"])
         if rank == 0 and progress:
             print(f"Reanudo desde {checkpoint} (paso {step} de {config.steps}).")
 
-    def save() -> None:
-        if checkpoint is None or rank != 0:
-            return
-        save_checkpoint(
-            checkpoint,
-            model=model.state_dict(),
-            optimizer=optimizer.state_dict(),
-            scheduler=scheduler.state_dict(),
-            scaler=scaler.state_dict() if scaler is not None else None,
-            history=asdict(history),
-            step=step,
-            epoch=epoch,
-            consumed=consumed,
-            rng=_rng_state(),
-            config=asdict(config),
-            extra=extra or {},
-        )
+    bar = tqdm(total=config.steps, initial=step, desc="Entrenando", disable=not progress or rank != 0)
+    running = _RunningLoss(device)
+    clock = _Stopwatch(before=history.seconds)
+
+    def log() -> bool:
+        """Anota la pérdida media y la tasa; devuelve si se acabó el tiempo (lo decide el proceso 0)."""
+        mean, tokens = running.take()
+        history.log_train(step, mean, scheduler.get_last_lr()[0], tokens, clock.seconds())
+        bar.set_postfix(pérdida=f"{mean:.3f}", lr=f"{history.lr[-1]:.1e}")
+        out_of_time = config.max_seconds is not None and history.seconds >= config.max_seconds
+        return distributed.broadcast_flag(out_of_time, device)  # todos paran en el mismo paso
 
     def validate() -> None:
-        nonlocal paused
         if valid and rank == 0:
-            started = time.perf_counter()
-            history.valid_steps.append(step)
-            history.valid_loss.append(evaluate_loss(model, valid, 0.0, device))
-            paused += time.perf_counter() - started  # la validación no cuenta como tiempo de entrenamiento
+            with clock.paused():  # la validación no cuenta como tiempo de entrenamiento
+                history.log_valid(step, evaluate_loss(model, valid, 0.0, device))
 
-    bar = tqdm(total=config.steps, initial=step, desc="Entrenando", disable=not progress or rank != 0)
-    running, running_n = torch.zeros((), device=device), 0
-    tokens = torch.zeros((), dtype=torch.long, device=device)
-    # Tiempo de pared (no por paso: en GPU las operaciones son asíncronas y solo al leer la
-    # pérdida se sabe que han terminado).
-    seconds_before, loop_started, paused = history.seconds, time.perf_counter(), 0.0
+    def save() -> None:
+        if checkpoint is not None and rank == 0:
+            save_training(checkpoint, **trainables, history=asdict(history), step=step, epoch=epoch,
+                          consumed=consumed, config=asdict(config), extra=extra)  # fmt: skip
+
     model.train()
     stop = False
     while step < config.steps and not stop:
-        group: list[Batch] = []
-        for index, batch in enumerate(batches(epoch)):
-            if index < consumed:
-                continue  # lotes de esta época ya vistos antes de reanudar
-            group.append(batch)
-            if len(group) < world:
-                continue
-            mine, group = group[rank], []
-            consumed = index + 1
-            src, tgt_in, tgt_out = _batch_tensors(mine, device)
-            autocast = (
-                torch.autocast(device_type=device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext()
-            )
-            with autocast:
-                logits = net(src, tgt_in)  # (B, T, V)
-            loss = label_smoothing_loss(logits, tgt_out, config.label_smoothing, pad_id)
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-            else:
-                loss.backward()
-            if config.clip_norm > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
+        for seen, batch in _shard(batches(epoch), consumed, rank, world):
+            consumed = seen
+            src, tgt_in, tgt_out = _batch_tensors(batch, device)
+            loss = train_step(net, optimizer, src, tgt_in, tgt_out, smoothing=config.label_smoothing, pad_id=pad_id,
+                              clip_norm=config.clip_norm, dtype=dtype, scaler=scaler)  # fmt: skip
             scheduler.step()
             step += 1
-            running += loss.detach()
-            running_n += 1
-            tokens += (tgt_out != pad_id).sum() * world
-            if running_n == config.log_every or step == config.steps:
-                mean = float(running) / running_n  # una sincronización cada log_every pasos
-                history.tokens += int(tokens)
-                tokens.zero_()
-                history.seconds = seconds_before + time.perf_counter() - loop_started - paused
-                history.steps.append(step)
-                history.train_loss.append(mean)
-                history.lr.append(scheduler.get_last_lr()[0])
-                bar.set_postfix(pérdida=f"{mean:.3f}", lr=f"{history.lr[-1]:.1e}")
-                running, running_n = torch.zeros((), device=device), 0
-                out_of_time = config.max_seconds is not None and history.seconds >= config.max_seconds
-                if world > 1:  # todos los procesos deben parar en el mismo paso
-                    flag = torch.tensor(float(out_of_time), device=device)
-                    dist.broadcast(flag, src=0)
-                    out_of_time = bool(flag.item())
-                if out_of_time:
-                    stop = True
+            running.add(loss, (tgt_out != pad_id).sum() * world)
+            if running.count == config.log_every or step == config.steps:
+                stop = log()
             bar.update(1)
-            if config.eval_every and step % config.eval_every == 0 and step < config.steps:
+            if _due(config.eval_every, step, config.steps):
                 validate()
-            if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
+            if _due(config.checkpoint_every, step, config.steps):
                 save()
             if step >= config.steps or stop:
                 break

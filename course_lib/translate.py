@@ -1,6 +1,7 @@
-"""Un traductor inglés↔español de principio a fin: datos, modelo, entrenamiento, evaluación y línea de órdenes (07).
+"""Un traductor inglés↔español de principio a fin: datos, modelo, entrenamiento y evaluación (cuaderno 07).
 
-El cuaderno 07 y la línea de órdenes usan exactamente estas funciones::
+El cuaderno 07 y la línea de órdenes (:mod:`course_lib.translate_cli`) usan exactamente estas
+funciones::
 
     python -m course_lib.translate train --perfil cpu --sentido en-es --salida checkpoints/en-es
     python -m course_lib.translate evaluate --modelo checkpoints/en-es/traductor.pt --haz 4
@@ -10,42 +11,32 @@ Con varias GPU: ``torchrun --nproc_per_node=4 -m course_lib.translate train --pe
 
 Perfiles (:data:`PROFILES`): ``gpu`` (el modelo para una GPU), ``cpu`` (más pequeño, para un
 portátil) y ``diminuto`` (con frases sintéticas, sin descargas: para la corrección
-automática y las pruebas).
+automática y las pruebas). Cada perfil da una :class:`course_lib.transformer.TransformerConfig`
+(:func:`model_config`); el traductor guardado lleva esa configuración, el tokenizador y los pesos.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import torch
-from torch import Tensor
 
 from course_lib import data as datasets
 from course_lib import grammar
 from course_lib.batching import BatchSource
-from course_lib.decode import beam_search, greedy_decode, strip_special
+from course_lib.distributed import rank_and_world
 from course_lib.evaluate import Scores, corpus_scores
 from course_lib.tokenizer import BPETokenizer, train_tokenizer
-from course_lib.tokens import Batch, pad_sequences
-from course_lib.train import (
-    History,
-    TrainConfig,
-    _distributed,
-    fit,
-    init_distributed,
-    load_checkpoint,
-    save_checkpoint,
-)
-from course_lib.transformer import Transformer
-from course_lib.utils import fast_mode, get_device, seed_everything
+from course_lib.tokens import Batch
+from course_lib.train import History, TrainConfig, fit
+from course_lib.transformer import Transformer, TransformerConfig
+from course_lib.translator import DIRECTIONS, Translator, check_direction
+from course_lib.utils import fast_mode, seed_everything
 
-DIRECTIONS = ("en-es", "es-en")
 MODEL_NAME = "traductor.pt"
 
 
@@ -133,13 +124,6 @@ def get_profile(profile: str | Profile) -> Profile:
     return PROFILES[profile]
 
 
-def _check_direction(direction: str) -> tuple[str, str]:
-    if direction not in DIRECTIONS:
-        raise ValueError(f"`direction` debe ser 'en-es' (inglés → español) o 'es-en'; recibí {direction!r}.")
-    source, target = direction.split("-")
-    return source, target
-
-
 @dataclass
 class TranslationData:
     """Datos listos para entrenar y evaluar en una dirección.
@@ -191,7 +175,7 @@ def prepare_data(
         test_path: carpeta con tatoeba-test v2020-07-28 eng–spa (sin ella: caché o descarga).
         seed: semilla de la separación y del orden de los lotes.
     """
-    source, _ = _check_direction(direction)
+    source, _ = check_direction(direction)
     profile = get_profile(profile or default_profile())
     if profile.synthetic:
         pairs = _synthetic_pairs(profile.max_pairs or 1000, seed)
@@ -234,38 +218,27 @@ def prepare_data(
     )
 
 
-def build_model(profile: str | Profile, tokenizer: BPETokenizer) -> Transformer:
-    """El Transformer de un perfil: pre-LN y una sola matriz de embeddings para los dos idiomas.
-
-    Pre-LN (``norm_first=True``) porque entrena de forma estable con calentamientos cortos
-    (cuaderno 06); embeddings compartidos porque el vocabulario es común.
-    """
+def model_config(profile: str | Profile, tokenizer: BPETokenizer) -> TransformerConfig:
+    """La configuración del Transformer de un perfil, para el vocabulario de ``tokenizer``."""
     profile = get_profile(profile)
-    return Transformer(
-        len(tokenizer),
-        len(tokenizer),
+    return TransformerConfig(
+        src_vocab=len(tokenizer),
+        tgt_vocab=len(tokenizer),
         d_model=profile.d_model,
         n_heads=profile.n_heads,
         n_layers=profile.n_layers,
         d_ff=profile.d_ff,
         dropout=profile.dropout,
-        norm_first=True,
-        max_len=profile.max_len + 2,
+        norm_first=True,  # pre-LN: entrena de forma estable con calentamientos cortos (cuaderno 06)
+        max_len=profile.max_len + 2,  # la frase más larga, más <sos> y <eos>
         pad_id=tokenizer.pad_id,
-        share_embeddings=True,
+        share_embeddings=True,  # el vocabulario BPE es común a los dos idiomas
     )
 
 
-def _model_config(model: Transformer, max_len: int) -> dict[str, Any]:
-    """Lo necesario para reconstruir ``model`` al cargarlo (véase :meth:`Translator.load`)."""
-    return {
-        "vocab": model.generator.out_features,
-        "d_model": model.d_model,
-        "n_heads": model.encoder_layers[0].self_attn.n_heads,
-        "n_layers": len(model.encoder_layers),
-        "d_ff": model.encoder_layers[0].feed_forward.W_1.out_features,
-        "max_len": max_len,
-    }
+def build_model(profile: str | Profile, tokenizer: BPETokenizer) -> Transformer:
+    """El Transformer de un perfil (:func:`model_config`): pre-LN y una matriz de embeddings para los dos idiomas."""
+    return Transformer.from_config(model_config(profile, tokenizer))
 
 
 def training_config(profile: str | Profile, checkpoint_dir: str | Path | None = None, seed: int = 0) -> TrainConfig:
@@ -309,126 +282,12 @@ def train_translator(
     seed_everything(seed)
     model = build_model(profile, data.tokenizer)
     config = training_config(profile, checkpoint_dir, seed)
-    extra = {
-        "tokenizer": data.tokenizer.to_str(),
-        "model": _model_config(model, profile.max_len),
-        "direction": data.direction,
-        "synthetic": data.synthetic,
-    }
-    history = fit(model, data.train_batches, config, data.valid_batches, device, progress, resume=True, extra=extra)
     translator = Translator(model, data.tokenizer, data.direction, profile.max_len, data.synthetic)
-    if checkpoint_dir is not None and _distributed()[0] == 0:
+    extra = translator.checkpoint_extra()  # también en los puntos de control: Translator.load sabe leerlos
+    history = fit(model, data.train_batches, config, data.valid_batches, device, progress, resume=True, extra=extra)
+    if checkpoint_dir is not None and rank_and_world()[0] == 0:
         translator.save(Path(checkpoint_dir) / MODEL_NAME)
     return translator, history
-
-
-class Translator:
-    """Un modelo entrenado con su tokenizador: traduce frases de texto.
-
-    Args:
-        model: el :class:`course_lib.transformer.Transformer` entrenado.
-        tokenizer: el :class:`course_lib.tokenizer.BPETokenizer` con el que se entrenó.
-        direction: ``"en-es"`` o ``"es-en"``.
-        max_len: tokens máximos de la traducción.
-        synthetic: si se entrenó con las frases sintéticas (perfil ``diminuto``).
-    """
-
-    def __init__(
-        self,
-        model: Transformer,
-        tokenizer: BPETokenizer,
-        direction: str = "en-es",
-        max_len: int = 64,
-        synthetic: bool = False,
-    ) -> None:
-        _check_direction(direction)
-        self.model, self.tokenizer, self.direction, self.max_len = model, tokenizer, direction, max_len
-        self.synthetic = synthetic
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def _encode(self, sentences: Sequence[str]) -> Tensor:
-        ids = [ids[: self.max_len] for ids in self.tokenizer.encode_batch(list(sentences))]
-        return pad_sequences([i or [self.tokenizer.unk_id] for i in ids], self.tokenizer.pad_id).to(self.device)
-
-    @torch.no_grad()
-    def translate(self, sentences: str | Sequence[str], beam_size: int = 1, batch_size: int = 128) -> list[str]:
-        """Traduce frases (búsqueda voraz con ``beam_size=1``, en haz si es mayor).
-
-        Las frases se ordenan por longitud para formar lotes con poco relleno y se
-        devuelven en el orden original.
-        """
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        if not all(isinstance(s, str) for s in sentences):
-            raise TypeError("`sentences` debe ser una frase o una lista de frases (str).")
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        out: list[str] = [""] * len(sentences)
-        tok = self.tokenizer
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            src = self._encode([sentences[i] for i in chunk])
-            if beam_size == 1:
-                ids = greedy_decode(self.model, src, self.max_len, tok.sos_id, tok.eos_id)
-            else:
-                ids = beam_search(self.model, src, beam_size, self.max_len, tok.sos_id, tok.eos_id)
-            for i, row in zip(chunk, strip_special(ids.cpu(), tok.eos_id, tok.pad_id, tok.sos_id), strict=True):
-                out[i] = tok.decode(row)
-        return out
-
-    @torch.no_grad()
-    def attention(self, sentence: str, beam_size: int = 1, layer: int = -1) -> tuple[list[str], list[str], Tensor]:
-        """Traduce una frase y devuelve la atención cruzada de una capa del decodificador.
-
-        Returns:
-            ``(src_tokens, tgt_tokens, weights)``: las piezas de origen, las generadas (sin
-            ``<sos>``, con ``<eos>`` si se llegó a generar) y los pesos ``(H, T_tgt, T_src)`` con
-            ``T_tgt = len(tgt_tokens)``: la fila ``t`` dice a qué piezas de origen miró el
-            decodificador para elegir la pieza ``t``.
-        """
-        tok = self.tokenizer
-        src = self._encode([sentence])
-        if beam_size == 1:
-            ids = greedy_decode(self.model, src, self.max_len, tok.sos_id, tok.eos_id)
-        else:
-            ids = beam_search(self.model, src, beam_size, self.max_len, tok.sos_id, tok.eos_id)
-        tgt_in = ids[:, :-1]  # la entrada que produjo cada pieza generada (termine o no en <eos>)
-        maps = self.model.attention_maps(src, tgt_in)
-        weights = maps["cross"][layer][0].cpu()  # (H, T_tgt, T_src)
-        return tok.tokens(src[0].tolist()), tok.tokens(ids[0, 1:].tolist()), weights
-
-    def save(self, path: str | Path) -> Path:
-        """Guarda pesos, tokenizador y configuración en un solo archivo."""
-        return save_checkpoint(
-            path,
-            model=self.model.state_dict(),
-            extra={
-                "tokenizer": self.tokenizer.to_str(),
-                "model": _model_config(self.model, self.max_len),
-                "direction": self.direction,
-                "synthetic": self.synthetic,
-            },
-        )
-
-    @classmethod
-    def load(cls, path: str | Path, device: torch.device | str | None = None) -> Translator:
-        """Carga un traductor guardado con :meth:`save` o un punto de control de :func:`train_translator`."""
-        state = load_checkpoint(path)
-        extra = state.get("extra") or {}
-        if "tokenizer" not in extra or "model" not in extra:
-            raise ValueError(f"{path} no es un traductor del curso (le faltan el tokenizador o la configuración).")
-        tokenizer = BPETokenizer.from_str(extra["tokenizer"])
-        c = extra["model"]
-        model = Transformer(
-            c["vocab"], c["vocab"], d_model=c["d_model"], n_heads=c["n_heads"], n_layers=c["n_layers"],
-            d_ff=c["d_ff"], dropout=0.0, norm_first=True, max_len=c["max_len"] + 2, pad_id=tokenizer.pad_id,
-            share_embeddings=True,
-        )  # fmt: skip
-        model.load_state_dict(state["model"])
-        model.to(torch.device(device) if device is not None else get_device()).eval()
-        return cls(model, tokenizer, extra.get("direction", "en-es"), c["max_len"], extra.get("synthetic", False))
 
 
 @dataclass
@@ -453,6 +312,22 @@ class Evaluation:
         )
 
 
+def load_test_pairs(
+    direction: str, synthetic: bool = False, test_path: str | Path | None = None
+) -> list[tuple[str, str]]:
+    """El conjunto de prueba orientado en ``direction``: tatoeba-test o, con ``synthetic``, frases sintéticas.
+
+    Las sintéticas son las del perfil ``diminuto`` (las mismas que aparta :func:`prepare_data`),
+    sin descargas; ``test_path`` es la carpeta con tatoeba-test v2020-07-28 (sin ella: caché o descarga).
+    """
+    source, _ = check_direction(direction)
+    if synthetic:
+        test = _synthetic_pairs(PROFILES["diminuto"].test_size or 100, 1)
+    else:
+        test = datasets.load_tatoeba_test(test_path)
+    return test if source == "en" else [(s, e) for e, s in test]
+
+
 def evaluate_translator(
     translator: Translator, pairs: Sequence[tuple[str, str]], beam_size: int = 1, batch_size: int = 128
 ) -> Evaluation:
@@ -466,89 +341,15 @@ def evaluate_translator(
     return Evaluation(scores, hypotheses, len(pairs), seconds, beam_size)
 
 
-# --- Línea de órdenes ----------------------------------------------------------------------
+if __name__ == "__main__":  # python -m course_lib.translate …: la línea de órdenes
+    from course_lib.translate_cli import main
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m course_lib.translate",
-        description="Entrena, evalúa y usa el traductor inglés↔español del curso «Atención y Transformers».",
-    )
-    parser._positionals.title = "órdenes"
-    parser._optionals.title = "opciones"
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,translate}")
-
-    train = sub.add_parser("train", help="entrena un traductor (reanuda si la carpeta ya tiene un punto de control)")
-    train.add_argument("--perfil", choices=sorted(PROFILES), default=None, help="tamaño del modelo y receta")
-    train.add_argument("--sentido", choices=DIRECTIONS, default="en-es", help="dirección de la traducción")
-    train.add_argument("--salida", type=Path, required=True, help="carpeta de los puntos de control y del modelo")
-    train.add_argument("--datos", type=Path, default=None, help="copia local de spa-eng.zip o spa.txt")
-    train.add_argument("--prueba", type=Path, default=None, help="carpeta con tatoeba-test v2020-07-28")
-    train.add_argument("--pasos", type=int, default=None, help="pasos de entrenamiento (por defecto, los del perfil)")
-    train.add_argument("--semilla", type=int, default=0, help="semilla (por defecto 0)")
-
-    evaluate = sub.add_parser("evaluate", help="BLEU y chrF en el conjunto de prueba oficial")
-    evaluate.add_argument("--modelo", type=Path, required=True, help="traductor.pt guardado al entrenar")
-    evaluate.add_argument("--prueba", type=Path, default=None, help="carpeta con tatoeba-test v2020-07-28")
-    evaluate.add_argument("--haz", type=int, default=1, help="tamaño del haz (1 = búsqueda voraz)")
-    evaluate.add_argument("--limite", type=int, default=None, help="evaluar solo las primeras N frases")
-
-    translate = sub.add_parser("translate", help="traduce frases (argumentos o, si no hay, la entrada estándar)")
-    translate.add_argument("--modelo", type=Path, required=True, help="traductor.pt guardado al entrenar")
-    translate.add_argument("--haz", type=int, default=1, help="tamaño del haz (1 = búsqueda voraz)")
-    translate.add_argument("frases", nargs="*", help="frases que traducir")
-    for p in (train, evaluate, translate):
-        p._positionals.title = "argumentos"
-        p._optionals.title = "opciones"
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Punto de entrada de ``python -m course_lib.translate``."""
-    args = _parser().parse_args(argv)
-    if args.command == "train":
-        rank, _, device = init_distributed()
-        profile = get_profile(args.perfil or default_profile())
-        data = prepare_data(args.sentido, profile, args.datos, args.prueba, seed=args.semilla)
-        if rank == 0:
-            print(
-                f"Perfil {profile.name}, {args.sentido}: {len(data.train)} pares de entrenamiento, "
-                f"{len(data.valid)} de validación ({data.dropped_overlap} quitados por estar en la prueba), "
-                f"vocabulario {len(data.tokenizer)}."
-            )
-        translator, history = train_translator(data, profile, args.salida, device, args.pasos, rank == 0, args.semilla)
-        if rank == 0:
-            print(
-                f"Entrenado en {history.seconds:.0f} s ({history.tokens_per_second:,.0f} tokens/s). "
-                f"Modelo: {args.salida / MODEL_NAME}"
-            )
-        if torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
-        return 0
-    translator = Translator.load(args.modelo)
-    if args.command == "evaluate":
-        source, _ = _check_direction(translator.direction)
-        if translator.synthetic:  # perfil diminuto: frases sintéticas de prueba, nunca descargas
-            test = _synthetic_pairs(PROFILES["diminuto"].test_size or 100, 1)
-        else:
-            test = datasets.load_tatoeba_test(args.prueba)
-        pairs = test if source == "en" else [(s, e) for e, s in test]
-        if args.limite:
-            pairs = pairs[: args.limite]
-        print(evaluate_translator(translator, pairs, beam_size=args.haz))
-        return 0
-    sentences = args.frases or [line.strip() for line in sys.stdin if line.strip()]
-    for translation in translator.translate(sentences, beam_size=args.haz):
-        print(translation)
-    return 0
-
-
-if __name__ == "__main__":
     sys.exit(main())
 
 
 __all__ = [
     "DIRECTIONS",
+    "MODEL_NAME",
     "PROFILES",
     "Evaluation",
     "Profile",
@@ -558,7 +359,9 @@ __all__ = [
     "default_profile",
     "evaluate_translator",
     "get_profile",
-    "main",
+    "load_test_pairs",
+    "model_config",
     "prepare_data",
     "train_translator",
+    "training_config",
 ]

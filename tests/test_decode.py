@@ -254,11 +254,27 @@ def test_cached_greedy_is_beam_of_size_one(norm_first, seed, eos):
         assert torch.equal(beam_search(model, src, 1, 12, SOS, eos, use_cache=use_cache), expected)
 
 
-def test_decoding_while_recording_attention_uses_the_direct_path():
-    """Dentro de `recording_attention` no se usa la caché: los pesos guardados son los del prefijo entero."""
-    model, src = random_translator(True, 0), random_source(0)
-    expected = greedy_decode(model, src, 6, SOS, 14)
-    with model.recording_attention():
-        out = greedy_decode(model, src, 6, SOS, 14)
-    assert torch.equal(out, expected)
-    assert model.decoder_layers[0].attention["self"].shape[-1] == out.size(1) - 1  # (B, H, t, t)
+def test_a_model_that_does_not_declare_the_cache_decodes_directly(monkeypatch):
+    """Una subclase que cambia `decode` no usa la caché (daría otra cosa): pasa el prefijo entero por su `decode`."""
+
+    class Sharper(Transformer):
+        def decode(self, tgt, memory, src_mask=None, tgt_mask=None, *, last_only=False):
+            return 3 * super().decode(tgt, memory, src_mask, tgt_mask, last_only=last_only)
+
+    model = random_translator(True, 0)
+    sharper = Sharper(config=model.config).eval()
+    sharper.load_state_dict(model.state_dict())
+    steps: list[Tensor] = []
+    spy(sharper, "decode_step", steps, monkeypatch)
+    src = random_source(0)
+    for beam in (None, 3):
+        if beam is None:
+            out, expected = (
+                greedy_decode(sharper, src, 6, SOS, 14),
+                greedy_decode(OnlyEncodeDecode(sharper), src, 6, SOS, 14),
+            )
+        else:
+            out = beam_search(sharper, src, beam, 6, SOS, 14)
+            expected = beam_search(OnlyEncodeDecode(sharper), src, beam, 6, SOS, 14)
+        assert torch.equal(out, expected)
+    assert not steps, "sin declararlo, decode_step no se usa"

@@ -245,6 +245,29 @@ def test_mha_fully_masked_row_is_finite():
     torch.testing.assert_close(fused, out, atol=ATOL, rtol=RTOL)
 
 
+def test_keys_values_and_attend_are_the_steps_of_forward():
+    """`keys_values` proyecta y parte en cabezas K y V; `attend` hace el resto: juntos dan `forward`.
+
+    Las claves y los valores se comprueban a mano (W_k, W_v y el reparto en cabezas), y la
+    atención con claves guardadas de antes se compara con la de PyTorch."""
+    torch.manual_seed(7)
+    layer = MultiHeadAttention(8, 2).eval()
+    query, key, value = torch.randn(2, 3, 8), torch.randn(2, 5, 8), torch.randn(2, 5, 8)
+    mask = torch.tensor([[True] * 5, [True] * 2 + [False] * 3])[:, None, None, :]  # (B, 1, 1, T_k)
+    with torch.no_grad():
+        k, v = layer.keys_values(key, value)
+        by_hand = (key @ layer.W_k.weight.T + layer.W_k.bias).reshape(2, 5, 2, 4).transpose(1, 2)
+        torch.testing.assert_close(k, by_hand)  # (B, H, T_k, d_k)
+        assert v.shape == (2, 2, 5, 4)
+        out, weights = layer.attend(query, k, v, mask, return_attention=True)
+        expected, expected_weights = torch_twin(layer)(
+            query, key, value, key_padding_mask=~mask[:, 0, 0], average_attn_weights=False
+        )
+        torch.testing.assert_close(out, expected, atol=ATOL, rtol=RTOL)
+        torch.testing.assert_close(weights, expected_weights, atol=ATOL, rtol=RTOL)
+        torch.testing.assert_close(layer.attend(query, k, v, mask), layer(query, key, value, mask))
+
+
 def test_mha_gradients_flow_to_all_projections():
     """Las cuatro proyecciones reciben gradiente."""
     layer = MultiHeadAttention(8, 2)

@@ -155,6 +155,21 @@ def test_positional_encoding_spanish_errors():
         PositionalEncoding(8, max_len=0)
 
 
+def test_positional_encoding_offset_adds_the_rows_from_there():
+    """Con `offset=t`, la posición del primer vector es t: un token suelto recibe la fila t de la tabla."""
+    layer = PositionalEncoding(6, max_len=12, dropout=0.0)
+    x = torch.randn(2, 9, 6)
+    whole = layer(x)
+    for t in (0, 4, 8):
+        torch.testing.assert_close(layer(x[:, t : t + 1], offset=t), whole[:, t : t + 1])
+    torch.testing.assert_close(layer(x[:, 3:], offset=3), whole[:, 3:])
+    torch.testing.assert_close(layer(x[:, :1], offset=11)[0, 0], x[0, 0] + table_with_loops(12, 6)[11].float())
+    with pytest.raises(ValueError, match=r"posiciones hasta la 12.*max_len=12"):
+        layer(x[:, :2], offset=11)
+    with pytest.raises(ValueError, match="`offset` debe ser un entero no negativo"):
+        layer(x, offset=-1)
+
+
 # --- `TokenEmbedding` ------------------------------------------------------------------------
 
 
@@ -192,6 +207,27 @@ def test_token_embedding_spanish_errors():
         layer(torch.zeros(1, 3))
     with pytest.raises(ValueError, match=r"`vocab_size` debe ser un entero positivo"):
         TokenEmbedding(0, 4)
+
+
+@pytest.mark.parametrize("bad", [[[3, 10]], [[-1, 2]], [[0], [12]]])
+def test_token_embedding_out_of_range_error_on_cpu(bad):
+    """En CPU, un índice fuera del vocabulario da el error en español con el rango encontrado."""
+    layer = TokenEmbedding(10, 4)
+    tokens = torch.tensor(bad)
+    with pytest.raises(ValueError, match=rf"entre {int(tokens.min())} y {int(tokens.max())}.*\[0, vocab_size=10\)"):
+        layer(tokens)
+
+
+def test_token_embedding_does_not_read_values_back_off_the_cpu():
+    """Fuera de la CPU no se leen el mínimo y el máximo (obligaría a esperar a la GPU en cada llamada).
+
+    En el dispositivo «meta» los tensores no tienen valores: leer uno falla, así que si la capa lo
+    intentara, esta prueba fallaría."""
+    layer = TokenEmbedding(10, 4).to("meta")
+    tokens = torch.zeros(2, 3, dtype=torch.long, device="meta")
+    with pytest.raises(RuntimeError):
+        int(tokens.max())  # lo que la comprobación haría
+    assert layer(tokens).shape == (2, 3, 4)
 
 
 # --- Referencias prohibidas y errores frecuentes ---------------------------------------------

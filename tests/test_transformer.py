@@ -9,6 +9,7 @@ un recuento de parámetros hecho a mano y propiedades que no dependen de la impl
 from __future__ import annotations
 
 import pkgutil
+from dataclasses import asdict, astuple
 
 import pytest
 import torch
@@ -25,6 +26,7 @@ from course_lib.transformer import (
     EncoderLayer,
     FeedForward,
     Transformer,
+    TransformerConfig,
     count_parameters,
     expected_parameter_count,
 )
@@ -458,6 +460,44 @@ def test_transformer_errors_in_spanish(kwargs, fragment):
     assert fragment in str(info.value)
 
 
+def test_config_describes_the_model_once():
+    """Con la configuración, con `config=` o con argumentos sueltos, el mismo modelo; `model.config` lo reconstruye."""
+    config = TransformerConfig(11, 13, d_model=16, n_heads=2, n_layers=2, d_ff=24, norm_first=True, pad_id=3)
+    model = Transformer.from_config(config)
+    loose = Transformer(11, 13, d_model=16, n_heads=2, n_layers=2, d_ff=24, norm_first=True, pad_id=3)
+    assert model.config == config and Transformer(config=config).config == config and loose.config == config
+    assert (model.d_model, model.pad_id, model.norm_first) == (16, 3, True)
+    assert len(model.decoder_layers) == 2 and model.decoder_layers[0].feed_forward.W_1.out_features == 24
+    assert isinstance(model.encoder_norm, nn.LayerNorm)
+    assert count_parameters(model) == count_parameters(loose)
+    rebuilt = Transformer.from_config(TransformerConfig(**asdict(model.config)))
+    rebuilt.load_state_dict(model.state_dict())  # lo guardado con asdict basta para reconstruirlo
+    base = TransformerConfig(100, 100)
+    assert astuple(base)[2:] == (512, 8, 6, 2048, 0.1, False, 512, 0, False), "los valores del modelo base"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"d_model": 10, "n_heads": 3}, "no es divisible entre n_heads=3"),
+        ({"pad_id": -1}, "`pad_id` debe ser un entero no negativo"),
+        ({"norm_first": "sí"}, "`norm_first` debe ser True o False"),
+        ({"max_len": 0}, "`max_len` debe ser un entero positivo"),
+        ({"d_ff": 2.5}, "`d_ff` debe ser un entero positivo"),
+    ],
+)
+def test_config_errors_name_the_argument(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        TransformerConfig(10, 12, **kwargs)
+
+
+def test_config_or_loose_arguments_not_both():
+    with pytest.raises(TypeError, match="no las dos cosas"):
+        Transformer(10, 12, config=TransformerConfig(10, 12))
+    with pytest.raises(TypeError, match="TransformerConfig"):
+        Transformer(config={"src_vocab": 10, "tgt_vocab": 12})
+
+
 def test_transformer_token_errors_in_spanish():
     model = Transformer(10, 12, 8, 2, 1, 16)
     with pytest.raises(ValueError, match=r"deben estar en \[0, vocab_size=10\)"):
@@ -487,7 +527,30 @@ def test_attention_maps_shapes_and_properties():
         assert (weights.triu(1) == 0).all(), "la autoatención del decodificador es causal"
     for weights in maps["cross"] + maps["encoder"]:
         assert (weights[1, :, :, 2:] == 0).all(), "nadie atiende al relleno del origen"
-    assert all(not layer.record_attention for layer in [*model.encoder_layers, *model.decoder_layers])
+
+
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-LN", "pre-LN"])
+def test_layers_return_attention_weights_on_request(norm_first):
+    """Con `return_attention=True` cada capa devuelve la misma salida y sus pesos, sin guardar nada en la capa."""
+    torch.manual_seed(5)
+    encoder = EncoderLayer(8, 2, 16, norm_first=norm_first).eval()
+    decoder = DecoderLayer(8, 2, 16, norm_first=norm_first).eval()
+    perturb(encoder)
+    perturb(decoder)
+    x, memory = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
+    src_mask = keep_mask([5, 2], 5)[:, None, None, :]
+    tgt_mask = torch.ones(3, 3, dtype=torch.bool).tril()
+    with torch.no_grad():
+        out, weights = encoder(memory, src_mask, return_attention=True)
+        torch.testing.assert_close(out, encoder(memory, src_mask))
+        assert set(weights) == {"self"} and weights["self"].shape == (2, 2, 5, 5)
+        out, weights = decoder(x, memory, src_mask, tgt_mask, return_attention=True)
+        torch.testing.assert_close(out, decoder(x, memory, src_mask, tgt_mask))
+    assert weights["self"].shape == (2, 2, 3, 3) and weights["cross"].shape == (2, 2, 3, 5)
+    assert (weights["self"].triu(1) == 0).all() and (weights["cross"][1, :, :, 2:] == 0).all()
+    before = {name for name, _ in decoder.named_buffers()} | set(vars(decoder))
+    decoder(x, memory, src_mask, tgt_mask, return_attention=True)
+    assert {name for name, _ in decoder.named_buffers()} | set(vars(decoder)) == before, "la capa no guarda estado"
 
 
 def test_attention_maps_do_not_change_the_output():
@@ -591,20 +654,56 @@ def test_start_decoding_with_groups_repeats_each_sentence():
 
 
 def test_can_decode_incrementally():
-    """Solo si decode_step equivale a decode: no con un decode cambiado ni registrando la atención."""
+    """Solo si el modelo y sus capas lo declaran: no con un decode o una capa cambiados, aunque se prohíban nombres."""
 
     class OtherDecode(Transformer):
         def decode(self, tgt, memory, src_mask=None, tgt_mask=None, *, last_only=False):
             return super().decode(tgt, memory, src_mask, tgt_mask, last_only=last_only) * 2
 
+    class FasterDecode(OtherDecode):  # quien cambia decode y sabe que decode_step sigue valiendo lo declara
+        supports_incremental_decoding = True
+
+    class OtherStep(DecoderLayer):
+        def step(self, x, cache, src_mask=None):
+            return super().step(x, cache, src_mask) * 2
+
+    class StudentLayer(nn.Module):  # como la capa de un alumno: no sabe nada de la caché
+        def forward(self, x, memory, src_mask=None, tgt_mask=None):
+            return x
+
     model = Transformer(11, 13, 16, 2, 1, 24)
     assert model.can_decode_incrementally()
-    with model.recording_attention():
-        assert not model.can_decode_incrementally()
-    assert model.can_decode_incrementally()
     assert not OtherDecode(11, 13, 16, 2, 1, 24).can_decode_incrementally()
+    assert FasterDecode(11, 13, 16, 2, 1, 24).can_decode_incrementally()
+    assert not OtherStep.supports_incremental_decoding and DecoderLayer.supports_incremental_decoding
+    for replacement in (OtherStep(16, 2, 24), StudentLayer()):
+        plugged = Transformer(11, 13, 16, 2, 1, 24)
+        plugged.decoder_layers[0] = replacement
+        assert not plugged.can_decode_incrementally()
     with checks.forbid(forbidden.TRANSFORMER, namespace={}):  # como en las pruebas del cuaderno 06
         assert model.can_decode_incrementally()
+
+
+def test_decoder_step_reuses_the_attention_of_the_layer(monkeypatch):
+    """`DecoderLayer.step` calcula con los métodos de MultiHeadAttention que usa su forward, sin copias."""
+    layer = DecoderLayer(8, 2, 16).eval()
+    calls: list[str] = []
+    for name in ("keys_values", "attend"):
+        original = getattr(MultiHeadAttention, name)
+
+        def recorded(self, *args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(MultiHeadAttention, name, recorded)
+    with torch.no_grad():
+        cache = layer.start_cache(torch.randn(2, 4, 8))
+        assert calls == ["keys_values"]
+        layer.step(torch.randn(2, 1, 8), cache)
+        assert calls == ["keys_values", "keys_values", "attend", "attend"]
+        calls.clear()
+        layer(torch.randn(2, 3, 8), torch.randn(2, 4, 8))
+    assert calls == ["keys_values", "attend"] * 2, "forward usa los mismos dos pasos"
 
 
 def test_decode_step_errors_in_spanish():

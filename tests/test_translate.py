@@ -1,14 +1,18 @@
-"""Pruebas de course_lib.translate: la tubería completa con el perfil «diminuto» y la línea de órdenes."""
+"""Pruebas de course_lib.translate, course_lib.translator y course_lib.translate_cli: la tubería completa
+con el perfil «diminuto», el formato de lo guardado y la línea de órdenes."""
 
 import os
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
 import torch
 
+from course_lib import translate
+from course_lib.train import load_checkpoint, save_checkpoint
+from course_lib.transformer import TransformerConfig
 from course_lib.translate import (
     PROFILES,
     Translator,
@@ -16,11 +20,12 @@ from course_lib.translate import (
     default_profile,
     evaluate_translator,
     get_profile,
-    main,
+    model_config,
     prepare_data,
     train_translator,
     training_config,
 )
+from course_lib.translate_cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +62,67 @@ def test_training_learns_and_saves_a_loadable_translator(trained):
     assert loaded.translate(sources) == translator.translate(sources)
     from_checkpoint = Translator.load(folder / "ultimo.pt", device="cpu")
     assert from_checkpoint.translate(sources) == translator.translate(sources)
+
+
+def test_saved_translator_stores_the_model_config(trained):
+    """Lo guardado lleva asdict(model.config): con él se reconstruye el mismo modelo, sin mirar dentro de las capas."""
+    data, translator, _, folder = trained
+    assert translator.model.config == model_config("diminuto", data.tokenizer)
+    for name in ("traductor.pt", "ultimo.pt"):
+        extra = load_checkpoint(folder / name)["extra"]
+        assert extra["config"] == asdict(translator.model.config), name
+        assert extra["max_len"] == PROFILES["diminuto"].max_len and extra["direction"] == "en-es"
+    loaded = Translator.load(folder / "traductor.pt", device="cpu")
+    assert loaded.model.config == translator.model.config and loaded.max_len == translator.max_len
+
+
+def test_translator_in_the_previous_format_still_loads(trained, tmp_path):
+    """Un traductor guardado con el formato anterior (extra["model"] sin TransformerConfig) se carga y traduce igual."""
+    data, translator, _, folder = trained
+    state = load_checkpoint(folder / "traductor.pt")
+    profile = PROFILES["diminuto"]
+    old_extra = {
+        "tokenizer": state["extra"]["tokenizer"],
+        "model": {
+            "vocab": len(data.tokenizer),
+            "d_model": profile.d_model,
+            "n_heads": profile.n_heads,
+            "n_layers": profile.n_layers,
+            "d_ff": profile.d_ff,
+            "max_len": profile.max_len,
+        },
+        "direction": "en-es",
+        "synthetic": True,
+    }
+    old = save_checkpoint(tmp_path / "antiguo.pt", model=state["model"], extra=old_extra)
+    loaded = Translator.load(old, device="cpu")
+    sources = [s for s, _ in data.test[:5]]
+    assert loaded.translate(sources) == translator.translate(sources)
+    assert loaded.model.config == replace(translator.model.config, dropout=0.0)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"model": {"vocab": 10}},  # formato anterior incompleto
+        {"config": {"src_vocab": 10, "tgt_vocab": 10, "capas": 3}, "max_len": 5},  # otra versión
+        "pesos",  # la configuración no encaja con los pesos
+        {},  # ni configuración
+    ],
+)
+def test_unreadable_translator_fails_in_spanish_saying_what_to_do(trained, tmp_path, broken):
+    """Un archivo que no se puede reconstruir da un error en español que dice qué hacer, no un KeyError."""
+    _, translator, _, folder = trained
+    state = load_checkpoint(folder / "traductor.pt")
+    extra = {"tokenizer": state["extra"]["tokenizer"], "direction": "en-es"}
+    if broken == "pesos":
+        extra |= {"config": asdict(replace(translator.model.config, d_ff=16)), "max_len": 5}
+    else:
+        extra |= broken
+    path = save_checkpoint(tmp_path / "roto.pt", model=state["model"], extra=extra)
+    with pytest.raises(ValueError, match=r"course_lib\.translate train") as info:
+        Translator.load(path, device="cpu")
+    assert str(path) in str(info.value), "el mensaje dice qué archivo no se puede cargar"
 
 
 def test_translate_keeps_order_and_handles_one_sentence(trained):
@@ -108,6 +174,10 @@ def test_profiles_and_model():
     data = prepare_data("en-es", "diminuto")
     model = build_model("diminuto", data.tokenizer)
     assert model.generator.weight is model.src_embed.embedding.weight and model.norm_first
+    config = model.config
+    assert isinstance(config, TransformerConfig) and config.share_embeddings and config.pad_id == data.tokenizer.pad_id
+    assert (config.d_model, config.max_len) == (PROFILES["diminuto"].d_model, PROFILES["diminuto"].max_len + 2)
+    assert not hasattr(translate, "_model_config"), "la configuración ya no se lee de las capas"
     with pytest.raises(ValueError, match="profile"):
         get_profile("tpu")
     with pytest.raises(ValueError, match="direction"):

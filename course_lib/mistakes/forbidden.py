@@ -92,7 +92,8 @@ MASKS = (
 )
 
 # Cuaderno 06 (transformer). La atención de varias cabezas (03), las máscaras (05) y los
-# embeddings (04) sí se pueden usar.
+# embeddings (04) sí se pueden usar. Las capas se definen en course_lib.transformer_layers y
+# course_lib.transformer las reexporta: se prohíben en los dos sitios.
 TRANSFORMER = (
     "torch.nn.Transformer",
     "torch.nn.TransformerEncoderLayer",
@@ -108,6 +109,9 @@ TRANSFORMER = (
     "course_lib.transformer.EncoderLayer",
     "course_lib.transformer.DecoderLayer",
     "course_lib.transformer.Transformer",
+    "course_lib.transformer_layers.FeedForward",
+    "course_lib.transformer_layers.EncoderLayer",
+    "course_lib.transformer_layers.DecoderLayer",
     "course_lib.FeedForward",
     "course_lib.EncoderLayer",
     "course_lib.DecoderLayer",
@@ -122,13 +126,16 @@ DECODE = (
     "course_lib.beam_search",
 )
 
-# Cuaderno 07 (train).
+# Cuaderno 07 (train). Las referencias se definen en course_lib.losses y course_lib.schedule;
+# course_lib.train y course_lib las vuelven a exportar: se prohíben las tres rutas.
 TRAIN = (
     "torch.nn.functional.cross_entropy",
     "torch.nn.functional.nll_loss",
     "torch.nn.CrossEntropyLoss",
     "torch.nn.modules.loss.CrossEntropyLoss",
     "torch._C._nn.cross_entropy_loss",
+    "course_lib.losses.label_smoothing_loss",
+    "course_lib.schedule.noam_lr",
     "course_lib.train.label_smoothing_loss",
     "course_lib.train.noam_lr",
     "course_lib.label_smoothing_loss",

@@ -310,8 +310,8 @@ def torch_reference_logits(model: nn.Module, src: Tensor, tgt: Tensor, n_heads: 
     """Logits de ``model(src, tgt)`` calculados con las capas de PyTorch, sin usar su ``forward``.
 
     Cada capa del modelo se copia en un ``nn.TransformerEncoderLayer`` o
-    ``nn.TransformerDecoderLayer`` (con :func:`course_lib.transformer.as_torch_encoder_layer` y
-    :func:`course_lib.transformer.as_torch_decoder_layer`); los embeddings, la codificación
+    ``nn.TransformerDecoderLayer`` (con :func:`course_lib.transformer_reference.as_torch_encoder_layer` y
+    :func:`course_lib.transformer_reference.as_torch_decoder_layer`); los embeddings, la codificación
     posicional, las normas finales y ``generator`` son los del modelo. Máscaras: relleno del
     origen (``pad_id`` del modelo) y causal con relleno del destino, con el convenio de PyTorch
     (``True`` = NO puede atender). Llámala ANTES de ``checks.forbid``: construye capas de PyTorch.
@@ -319,7 +319,7 @@ def torch_reference_logits(model: nn.Module, src: Tensor, tgt: Tensor, n_heads: 
     Returns:
         ``(B, T_tgt, V)``.
     """
-    from course_lib.transformer import as_torch_decoder_layer, as_torch_encoder_layer
+    from course_lib.transformer_reference import as_torch_decoder_layer, as_torch_encoder_layer
 
     pad = getattr(model, "pad_id", 0)
     T = tgt.size(1)
