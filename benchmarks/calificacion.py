@@ -147,6 +147,11 @@ def main() -> None:
     print(f"Soluciones correctas sin la nota máxima: {len(wrong_correct)} {wrong_correct[:5]}")
     print(f"Cuadernos sin corregir (corrección caída): {len(missing)} {missing[:5]}")
     print(f"Procesos con «database is locked»: {locked}")
+    for student, assignment in missing[:3]:  # por qué: las líneas del registro de nbgrader que lo nombran
+        lines = (logs[assignment].stdout + logs[assignment].stderr).splitlines()
+        named = [i for i, line in enumerate(lines) if student in line]
+        start_line = named[0] if named else max(len(lines) - 20, 0)
+        print(f"\nRegistro de {assignment} para {student}:\n" + "\n".join(lines[start_line : start_line + 40]))
 
 
 if __name__ == "__main__":
