@@ -45,6 +45,8 @@ from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Bool, Unicode
 from traitlets.config import Config
 
+from course_lib.cli import SpanishArgumentParser
+
 SEPARATOR = "__"
 CONVENTION = f"<id_alumno>{SEPARATOR}<cuaderno>.ipynb"
 # nbgrader aplica la expresión a la ruta ABSOLUTA del archivo (de ahí el «.*/» inicial).
@@ -313,30 +315,9 @@ def collect_submissions(source: Path, assignment: str, course: Path | None = Non
     return entries
 
 
-class _SpanishHelp(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):
-        return super().add_usage(usage, actions, groups, prefix or "uso: ")
-
-
-_ARGPARSE_ES = [
-    # Sin espacios en los patrones (\s): son los mensajes de ``argparse`` en inglés, no texto del curso.
-    (r"the\sfollowing\sarguments\sare\srequired:\s(.*)", r"faltan argumentos: \1"),
-    (r"unrecognized\sarguments:\s(.*)", r"argumentos desconocidos: \1"),
-    (r"argument\s(\S+):\sexpected\sone\sargument", r"a la opción \1 le falta su valor"),
-]
-
-
-class _SpanishParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        for pattern, spanish in _ARGPARSE_ES:
-            message = re.sub(pattern, spanish, message)
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\nUsa --help para ver la ayuda.\n")
-
-
 def parser() -> argparse.ArgumentParser:
     """La línea de órdenes, con la ayuda en español."""
-    p = _SpanishParser(
+    p = SpanishArgumentParser(
         prog="python -m course_grading.lms",
         description=(
             "Importa a submitted/ las entregas descargadas de un LMS (un zip o una carpeta) con "
@@ -348,12 +329,7 @@ def parser() -> argparse.ArgumentParser:
             "Sale con estado 1 si algún archivo no se reconoce (los reconocidos se importan igual). "
             "Lo habitual es usarlo con make recoger ENTREGAS=ruta/entregas.zip CUADERNO=<id>."
         ),
-        formatter_class=_SpanishHelp,
-        add_help=False,
     )
-    p._positionals.title = "argumentos"
-    p._optionals.title = "opciones"
-    p.add_argument("-h", "--help", action="help", help="muestra esta ayuda y termina")
     p.add_argument("entregas", type=Path, help="zip o carpeta con los cuadernos de la clase")
     p.add_argument("--cuaderno", required=True, metavar="ID", help="cuaderno que se recoge, p. ej. 02_autoatencion")
     return p

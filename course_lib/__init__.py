@@ -31,6 +31,7 @@ Qué se explica en qué cuaderno:
 - ``mistakes``: errores frecuentes reproducidos, para las pistas de las pruebas.
 - ``viz``: mapas de calor de pesos de atención (02), también por cabezas (03 en adelante).
 - ``utils``: semillas, dispositivo, Colab y modo rápido (todos).
+- ``cli``: ``argparse`` con la ayuda y los errores en español (las líneas de órdenes).
 - ``tokens``: ``<pad> <sos> <eos> <unk>``, el lote ``Batch`` y el relleno (01 y 07).
 - ``seq2seq_training``: entrenar y evaluar el seq2seq de 01 con la gramática.
 

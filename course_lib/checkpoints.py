@@ -78,11 +78,13 @@ def save_training(
     """Guarda el estado completo de un entrenamiento (el de :func:`course_lib.train.fit`).
 
     Args:
-        history: el historial, ya convertido en diccionario (``dataclasses.asdict``).
+        history: el historial, ya convertido en diccionario (``dataclasses.asdict``). Lleva
+            ``total_steps``, el total de pasos planificado: en un entrenamiento por tiempo, el que
+            fijó la calibración, con el que sigue la reanudación.
         step: pasos de optimización hechos.
         epoch: época en curso.
         consumed: cuántos lotes de esa época ya se usaron.
-        config: la receta, también como diccionario.
+        config: la receta, también como diccionario (con ``steps`` ya fijado si se calibró).
         extra: datos que se guardan tal cual (p. ej. el tokenizador).
     """
     return save_checkpoint(

@@ -120,20 +120,37 @@ def load_spa_eng(
     if path is not None:
         source = Path(path)
         if not source.exists():
-            raise DataError(f"`path` apunta a {source}, que no existe.")
+            raise DataError(
+                f"`path` apunta a {source}, que no existe: comprueba la ruta de tu copia de spa-eng.zip "
+                "(o de spa.txt), o no la des y se usará la caché o se descargará."
+            )
+        if source.is_dir():
+            raise DataError(
+                f"`path` apunta a la carpeta {source}; pasa el archivo spa-eng.zip o spa.txt, no la carpeta."
+            )
     else:
         source = cache_dir() / "spa-eng.zip"
         if not source.exists() or sha256_of(source) != sha256:
             download(url, source, sha256)
-    if source.suffix == ".zip":
-        with zipfile.ZipFile(source) as archive:
-            try:
-                raw = archive.read(SPA_ENG_MEMBER)
-            except KeyError:
-                raise DataError(f"{source} no contiene {SPA_ENG_MEMBER}.") from None
-        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read()
-    else:
-        text = source.read_text(encoding="utf-8")
+    try:
+        if source.suffix == ".zip":
+            with zipfile.ZipFile(source) as archive:
+                try:
+                    raw = archive.read(SPA_ENG_MEMBER)
+                except KeyError:
+                    raise DataError(f"{source} no contiene {SPA_ENG_MEMBER}.") from None
+            text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read()
+        else:
+            text = source.read_text(encoding="utf-8")
+    except zipfile.BadZipFile as error:
+        raise DataError(
+            f"{source} no es un .zip válido (¿se cortó la descarga?): vuelve a descargarlo "
+            "o pasa el spa.txt descomprimido."
+        ) from error
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{source} no es un archivo de texto UTF-8: pasa el spa-eng.zip original o el spa.txt que contiene."
+        ) from error
     return read_pairs(text)
 
 
@@ -158,7 +175,10 @@ def _read_lines(path: Path) -> list[str]:
     Se corta solo por ``\\n``: ``str.splitlines`` también cortaría por caracteres raros
     (``\\x85``, ``\\u2028``) que pueden aparecer dentro de una frase y desalinearían los pares.
     """
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} no es un archivo de texto UTF-8: vuelve a descargarlo.") from error
     if text.endswith("\n"):
         text = text[:-1]
     return [line.strip() for line in text.split("\n")] if text else []
@@ -171,7 +191,10 @@ def _local_test_file(folder: Path, lang: str) -> Path:
         if candidate.is_file():
             return candidate
     expected = " o ".join(name.format(lang=lang) for name in TATOEBA_TEST_NAMES)
-    raise DataError(f"La carpeta `path` ({folder}) no contiene el archivo del conjunto de prueba: busqué {expected}.")
+    raise DataError(
+        f"La carpeta `path` ({folder}) no contiene el archivo del conjunto de prueba: busqué {expected}. "
+        "Copia ahí los dos archivos (.eng y .spa) o no des la carpeta y se usará la caché o se descargarán."
+    )
 
 
 def load_tatoeba_test(
@@ -211,7 +234,10 @@ def load_tatoeba_test(
     if path is not None:
         folder = Path(path)
         if not folder.exists():
-            raise DataError(f"`path` apunta a {folder}, que no existe.")
+            raise DataError(
+                f"`path` apunta a {folder}, que no existe: comprueba la ruta de la carpeta con los archivos de "
+                "tatoeba-test-v2020-07-28, o no la des y se usará la caché o se descargarán."
+            )
         if not folder.is_dir():
             raise DataError(
                 f"`path` debe ser la carpeta que contiene los archivos `.eng` y `.spa`; {folder} no es una carpeta."

@@ -27,6 +27,16 @@ Con ``use_cache=False`` se vuelve a pasar el prefijo entero, pero solo la últim
 proyecta al vocabulario. Solo se usan estos atajos si el modelo lo declara
 (:meth:`~course_lib.transformer.Transformer.can_decode_incrementally`); cualquier otro modelo con
 ``encode`` y ``decode`` usa la forma directa.
+
+**Sin esperas a la GPU.** Leer un valor de un tensor desde Python (``bool(t)``, ``int(t)``,
+``float(t)``, ``.item()``, ``.tolist()``, un ``if`` sobre un tensor) obliga a esperar a que la GPU
+acabe todo lo pendiente: mientras tanto no se le encarga el paso siguiente. Por eso los bucles de
+este módulo no leen nada del dispositivo en cada paso: la contabilidad de la búsqueda en haz (las
+hipótesis terminadas y la elección final) son operaciones con tensores, y solo cada
+:data:`SYNC_EVERY` pasos se mira si todas las frases han terminado; se lee una vez más al final,
+para saber la longitud de la salida. Los tokens son los mismos que comprobando en cada paso: los
+pasos de más solo añaden relleno, que se recorta. En la CPU leer un tensor no cuesta nada y sí
+cada paso de más, así que allí se comprueba en cada paso.
 """
 
 from __future__ import annotations
@@ -38,6 +48,18 @@ from torch import Tensor, nn
 
 from course_lib.masks import causal_mask, padding_mask
 from course_lib.tokens import strip_special as _strip_row
+
+SYNC_EVERY = 8
+"""Pasos entre dos comprobaciones de «¿han terminado todas las frases?» fuera de la CPU.
+
+Cada comprobación hace esperar a la GPU; comprobar poco cuesta a lo sumo ``SYNC_EVERY − 1`` pasos
+de más cuando todas las frases ya han terminado (los tokens no cambian)."""
+
+
+def _check_every(device: torch.device) -> int:
+    """Cada cuántos pasos se mira si se puede parar: en cada uno en la CPU, donde leer un tensor es
+    gratis; cada :data:`SYNC_EVERY` en un acelerador."""
+    return 1 if device.type == "cpu" else SYNC_EVERY
 
 
 def _check_args(model: nn.Module, src: Tensor, max_len: int, sos_id: int, eos_id: int) -> None:
@@ -66,18 +88,26 @@ class _NextToken:
     - ``"last"``: :meth:`Transformer.decode` con ``last_only=True``, el prefijo entero pero solo
       la última posición proyectada al vocabulario (``use_cache=False``);
     - ``"full"``: ``model.decode`` tal cual, para cualquier modelo con esa interfaz.
+
+    ``max_len`` es la longitud máxima de los prefijos (``t ≤ max_len``).
     """
 
-    def __init__(self, model: nn.Module, memory: Tensor, src_mask: Tensor, group: int, use_cache: bool) -> None:
+    def __init__(
+        self, model: nn.Module, memory: Tensor, src_mask: Tensor, group: int, use_cache: bool, max_len: int
+    ) -> None:
         self.model = model
         can = getattr(model, "can_decode_incrementally", None)  # lo declara course_lib.transformer.Transformer
         fast = callable(can) and bool(can())
         self.path = ("cache" if use_cache else "last") if fast else "full"
         if self.path == "cache":
             self.cache = model.start_decoding(memory, src_mask, group=group)
-        elif group > 1:
-            memory = memory.repeat_interleave(group, dim=0)  # (B·k, T_src, D)
-            src_mask = src_mask.repeat_interleave(group, dim=0)  # (B·k, 1, 1, T_src)
+        else:
+            if group > 1:
+                memory = memory.repeat_interleave(group, dim=0)  # (B·k, T_src, D)
+                src_mask = src_mask.repeat_interleave(group, dim=0)  # (B·k, 1, 1, T_src)
+            # La máscara causal se copia al dispositivo una sola vez: copiarla en cada paso desde la
+            # memoria de la CPU haría esperar a la GPU cada vez.
+            self.causal = causal_mask(max_len)  # (1, 1, max_len, max_len)
         self.memory, self.src_mask = memory, src_mask
 
     def __call__(self, ys: Tensor) -> Tensor:
@@ -87,7 +117,10 @@ class _NextToken:
                 raise RuntimeError(f"La caché tiene {self.cache.length} tokens y el prefijo {ys.size(1)}.")
             logits = self.model.decode_step(ys[:, -1], self.cache)  # (N, V)
         else:
-            causal = causal_mask(ys.size(1)).to(ys.device)  # (1, 1, t, t)
+            if self.causal.device != ys.device:
+                self.causal = self.causal.to(ys.device)
+            t = ys.size(1)
+            causal = self.causal[:, :, :t, :t]  # (1, 1, t, t)
             if self.path == "last":
                 logits = self.model.decode(ys, self.memory, self.src_mask, causal, last_only=True)[:, -1]  # (N, V)
             else:
@@ -95,9 +128,16 @@ class _NextToken:
         return torch.log_softmax(logits.float(), dim=-1)  # (N, V)
 
     def reorder(self, rows: Tensor) -> None:
-        """La hipótesis ``i`` pasa a ser la que estaba en la fila ``rows[i]`` (``(N,)``); solo importa con caché."""
+        """La hipótesis ``i`` pasa a ser la que estaba en la fila ``rows[i]`` (``(N,)``); solo importa con caché.
+
+        En la búsqueda en haz cada hipótesis nueva viene de una de su misma frase, así que las claves
+        y los valores de la atención cruzada no cambian: se mueven solo los de la autoatención.
+        (:meth:`DecoderCache.reorder <course_lib.kv_cache.DecoderCache.reorder>` lo averiguaría
+        leyendo ``rows``, lo que haría esperar a la GPU en cada paso.)
+        """
         if self.path == "cache":
-            self.cache.reorder(rows)
+            for layer in self.cache.layers:
+                layer.select(rows, cross=False)
 
 
 @torch.no_grad()
@@ -124,26 +164,40 @@ def greedy_decode(
     model.eval()
     try:
         pad_id = getattr(model, "pad_id", 0)
+        B, device = src.size(0), src.device
+        check_every = _check_every(device)
+        # 1) el origen se codifica una sola vez
         src_mask = padding_mask(src, pad_id)  # (B, 1, 1, T_src)
         memory = model.encode(src, src_mask)  # (B, T_src, D)
-        next_log_probs = _NextToken(model, memory, src_mask, 1, use_cache)
-        ys = torch.full((src.size(0), 1), sos_id, dtype=torch.long, device=src.device)  # (B, 1)
-        finished = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)  # (B,)
-        for _ in range(max_len):
+        next_log_probs = _NextToken(model, memory, src_mask, 1, use_cache, max_len)
+        ys = torch.full((B, 1), sos_id, dtype=torch.long, device=device)  # (B, 1)
+        finished = torch.zeros(B, dtype=torch.bool, device=device)  # (B,)
+        # Tokens de cada fila con <sos> y su <eos>; max_len + 1 mientras no acabe.
+        length = torch.full((B,), max_len + 1, dtype=torch.long, device=device)  # (B,)
+        for step in range(1, max_len + 1):
+            # 2) el token más probable; las frases acabadas solo rellenan
             next_token = next_log_probs(ys).argmax(dim=-1)  # (B,)
-            next_token = next_token.masked_fill(finished, pad_id)  # las frases acabadas solo rellenan
-            ys = torch.cat([ys, next_token[:, None]], dim=1)  # (B, t + 1)
-            finished |= next_token == eos_id
-            if bool(finished.all()):
+            next_token = next_token.masked_fill(finished, pad_id)
+            ys = torch.cat([ys, next_token[:, None]], dim=1)  # (B, step + 1)
+            # 3) cuentas en el dispositivo, sin leerlas desde Python
+            ends = ~finished & (next_token == eos_id)  # (B,): acaban en este paso
+            length = length.masked_fill(ends, step + 1)
+            finished |= ends
+            # 4) solo de vez en cuando se espera al dispositivo para ver si se puede parar
+            if step % check_every == 0 and bool(finished.all()):
                 break
-        return ys
+        # 5) una sola lectura: las columnas tras el último <eos> son de relleno y sobran
+        return ys[:, : int(length.max())].contiguous()  # (B, L)
     finally:
         model.train(was_training)
 
 
-def _length_penalty(length: Tensor, alpha: float) -> Tensor:
-    """Penalización de longitud de GNMT (Wu et al., 2016): ``((5 + n) / 6) ** alpha``."""
-    return ((5.0 + length.float()) / 6.0) ** alpha
+def _length_penalty(length: int, alpha: float) -> float:
+    """Penalización de longitud de GNMT (Wu et al., 2016): ``((5 + n) / 6) ** alpha``.
+
+    Un número de Python, no un tensor: solo depende del paso, y así no hay nada que leer del dispositivo.
+    """
+    return ((5.0 + length) / 6.0) ** alpha
 
 
 @torch.no_grad()
@@ -196,64 +250,74 @@ def _beam_search(
 ) -> Tensor:
     pad_id = getattr(model, "pad_id", 0)
     B, device = src.size(0), src.device
+    check_every = _check_every(device)
     src_mask = padding_mask(src, pad_id)  # (B, 1, 1, T_src)
     memory = model.encode(src, src_mask)  # (B, T_src, D)
-    # Cada frase se repite k veces: la fila b*k + i es la hipótesis i de la frase b.
-    next_log_probs = _NextToken(model, memory, src_mask, k, use_cache)
-    ys = torch.full((B * k, 1), sos_id, dtype=torch.long, device=device)  # (B·k, 1)
+    # Cada frase se repite k veces: la fila b·k + i es la hipótesis i de la frase b (N = B·k filas).
+    next_log_probs = _NextToken(model, memory, src_mask, k, use_cache, max_len)
+    first_row = torch.arange(B, device=device) * k  # (B,): fila de la hipótesis 0 de cada frase
+    ys = torch.full((B * k, 1), sos_id, dtype=torch.long, device=device)  # (N, 1)
     # Al principio solo la hipótesis 0 de cada frase está viva: así no se eligen k copias de lo mismo.
     scores = torch.full((B, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # (B, k): suma de log-probabilidades de cada hipótesis abierta
-    finished: list[list[tuple[float, Tensor]]] = [[] for _ in range(B)]  # (puntuación final, tokens), mejor 1.º
-    done = [False] * B
+    # Las hipótesis terminadas, sin salir del dispositivo. Para decidir cuándo parar basta con las
+    # puntuaciones finales de las k mejores; para la respuesta, con los tokens de la mejor.
+    # Las puntuaciones finales van en float64, la precisión de un número de Python (salvo en el
+    # dispositivo ``mps``, que no lo admite).
+    final = torch.float32 if device.type == "mps" else torch.float64
+    finished = torch.full((B, k), float("-inf"), dtype=final, device=device)  # (B, k), de mayor a menor
+    best = torch.full((B, max_len + 1), pad_id, dtype=torch.long, device=device)  # (B, max_len + 1)
+    best_length = torch.zeros(B, dtype=torch.long, device=device)  # (B,): tokens de la mejor, con <sos> y <eos>
+    done = torch.zeros(B, dtype=torch.bool, device=device)  # (B,)
 
     for step in range(1, max_len + 1):
-        log_probs = next_log_probs(ys)  # (B·k, V)
+        # 1) las candidatas: cada hipótesis abierta seguida de cada token
+        log_probs = next_log_probs(ys)  # (N, V)
         V = log_probs.size(-1)
         candidates = (scores.reshape(B * k, 1) + log_probs).reshape(B, k * V)  # (B, k·V)
-        # 2k candidatos, ordenados: aunque k terminen en <eos>, quedan k para seguir.
+        # 2k candidatas, ordenadas: aunque k terminen en <eos>, quedan k para seguir.
         top_scores, top_index = candidates.topk(min(2 * k, k * V), dim=-1)  # (B, 2k)
         origin, token = top_index // V, top_index % V  # hipótesis de la que viene y token añadido
         ends = token == eos_id  # (B, 2k)
+        penalty = _length_penalty(step, alpha)
 
-        # Como en fairseq: una hipótesis que acaba en <eos> se guarda solo si está entre las k
-        # mejores candidatas del paso. Con k = 1 eso es exactamente la búsqueda voraz.
-        penalty = _length_penalty(torch.tensor(step), alpha).item()
-        for b, j in torch.nonzero(ends[:, :k]).tolist():
-            if not done[b] and top_scores[b, j] > float("-inf"):
-                prefix = ys[b * k + int(origin[b, j])]
-                finished[b].append((float(top_scores[b, j]) / penalty, torch.cat([prefix, token[b, j].reshape(1)])))
-                finished[b] = sorted(finished[b], key=lambda option: -option[0])[:k]
+        # 2) Como en fairseq: una hipótesis que acaba en <eos> se guarda solo si está entre las k
+        # mejores candidatas del paso (con k = 1 eso es exactamente la búsqueda voraz) y su frase
+        # no ha terminado ya.
+        keep_ended = ends[:, :k] & (top_scores[:, :k] > float("-inf")) & ~done[:, None]  # (B, k)
+        ended = (top_scores[:, :k].to(final) / penalty).masked_fill(~keep_ended, float("-inf"))  # (B, k)
+        ended_best, j = ended.max(dim=-1)  # (B,): ante un empate, la primera, como en una lista ordenada
+        better = ended_best > finished[:, 0]  # (B,): supera a la mejor guardada
+        finished = torch.cat([finished, ended], dim=1).topk(k, dim=-1).values  # (B, k): las k mejores
+        prefix = ys[first_row + origin.gather(1, j[:, None])[:, 0]]  # (B, step): la hipótesis que acaba
+        candidate = torch.cat([prefix, torch.full_like(prefix[:, :1], eos_id)], dim=1)  # (B, step + 1)
+        best[:, : step + 1] = torch.where(better[:, None], candidate, best[:, : step + 1])
+        best_length = best_length.masked_fill(better, step + 1)
 
-        # Las k mejores que siguen abiertas forman el nuevo haz.
+        # 3) Las k mejores que siguen abiertas forman el nuevo haz.
         keep_scores, keep = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=-1)  # (B, k)
-        rows = (torch.arange(B, device=device)[:, None] * k + origin.gather(1, keep)).reshape(-1)  # (B·k,)
-        ys = torch.cat([ys[rows], token.gather(1, keep).reshape(-1, 1)], dim=1)  # (B·k, step + 1)
+        rows = (first_row[:, None] + origin.gather(1, keep)).reshape(-1)  # (N,)
+        ys = torch.cat([ys[rows], token.gather(1, keep).reshape(-1, 1)], dim=1)  # (N, step + 1)
         next_log_probs.reorder(rows)  # las claves y los valores guardados siguen a su hipótesis
         scores = keep_scores
-        # Una frase termina cuando tiene k hipótesis acabadas y la mejor abierta, con la
+
+        # 4) Una frase termina cuando tiene k hipótesis acabadas y la mejor abierta, con la
         # penalización de ahora, ya no supera a la peor de ellas (el mismo criterio que
         # Hugging Face Transformers con early_stopping=False).
-        best_open = (scores.max(dim=-1).values / penalty).tolist()
-        for b in range(B):
-            done[b] = done[b] or (len(finished[b]) >= k and best_open[b] <= finished[b][-1][0])
-        if all(done):
+        best_open = (scores.max(dim=-1).values / penalty).to(final)  # (B,)
+        done |= (finished[:, -1] > float("-inf")) & (best_open <= finished[:, -1])
+        if step % check_every == 0 and bool(done.all()):  # la única espera al dispositivo del bucle
             break
 
-    best = []
-    for b in range(B):
-        options = list(finished[b])
-        if not done[b]:  # se agotó max_len: también cuentan las hipótesis abiertas (sin <eos>)
-            n = ys.size(1) - 1
-            penalty = _length_penalty(torch.tensor(n), alpha).item()
-            options += [
-                (float(scores[b, i]) / penalty, ys[b * k + i]) for i in range(k) if scores[b, i] > float("-inf")
-            ]
-        best.append(max(options, key=lambda option: option[0])[1])
-    out = torch.full((B, max(len(t) for t in best)), pad_id, dtype=torch.long, device=device)
-    for b, tokens in enumerate(best):
-        out[b, : len(tokens)] = tokens
-    return out
+    # 5) Si se agotó max_len sin terminar, también compiten las hipótesis abiertas (sin <eos>); ante
+    # un empate gana la terminada, y entre abiertas la primera.
+    n = ys.size(1) - 1  # pasos dados; max_len en las frases sin terminar
+    open_best, i = (scores.to(final) / _length_penalty(n, alpha)).max(dim=-1)  # (B,)
+    use_open = ~done & (open_best > finished[:, 0])  # (B,)
+    open_tokens = nn.functional.pad(ys[first_row + i], (0, max_len - n), value=pad_id)  # (B, max_len + 1)
+    best = torch.where(use_open[:, None], open_tokens, best)  # (B, max_len + 1)
+    best_length = best_length.masked_fill(use_open, n + 1)
+    return best[:, : int(best_length.max())].contiguous()  # (B, L): la única lectura tras el bucle
 
 
 def strip_special(ids: Tensor, eos_id: int, pad_id: int = 0, sos_id: int | None = None) -> list[list[int]]:

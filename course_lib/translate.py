@@ -17,10 +17,13 @@ automática y las pruebas). Cada perfil da una :class:`course_lib.transformer.Tr
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
+import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -28,13 +31,14 @@ import torch
 from course_lib import data as datasets
 from course_lib import grammar
 from course_lib.batching import BatchSource
+from course_lib.checkpoints import CHECKPOINT_NAME
 from course_lib.distributed import rank_and_world
 from course_lib.evaluate import Scores, corpus_scores
 from course_lib.tokenizer import BPETokenizer, train_tokenizer
 from course_lib.tokens import Batch
 from course_lib.train import History, TrainConfig, fit
 from course_lib.transformer import Transformer, TransformerConfig
-from course_lib.translator import DIRECTIONS, Translator, check_direction
+from course_lib.translator import DIRECTIONS, Translator, TranslatorError, check_direction, read_checkpoint
 from course_lib.utils import fast_mode, seed_everything
 
 MODEL_NAME = "traductor.pt"
@@ -50,7 +54,12 @@ class Profile:
         vocab_size: tamaño del vocabulario BPE común a los dos idiomas.
         max_len: tokens máximos por frase (las más largas se descartan al entrenar).
         max_tokens: tokens (con relleno) por lote.
-        steps, warmup, lr_scale: pasos, calentamiento y factor de :func:`course_lib.train.noam_lr`.
+        steps: pasos de entrenamiento. Si se dan, mandan: el entrenamiento es el mismo en
+            cualquier máquina (``None`` = los decide ``minutes``).
+        minutes: presupuesto de entrenamiento en minutos, para los perfiles sin ``steps``:
+            :func:`course_lib.train.fit` mide lo que tarda un paso en esta máquina y da los pasos
+            que caben, con el calentamiento y el enfriamiento dentro (``TrainConfig.budget_seconds``).
+        warmup, lr_scale: calentamiento (en pasos) y factor de :func:`course_lib.train.noam_lr`.
         cooldown: fracción final de los pasos en la que la tasa baja hasta 0
             (:func:`course_lib.train.learning_rate`; 0 = sin enfriamiento).
         valid_size: pares de validación apartados.
@@ -58,8 +67,6 @@ class Profile:
         checkpoint_every, eval_every: cada cuántos pasos guardar y validar.
         synthetic: usar la gramática sintética del cuaderno 01 en vez de los datos reales.
         test_size: pares del conjunto de prueba que se evalúan (``None`` = los 10 000).
-        max_minutes: presupuesto de entrenamiento; se para al agotarlo aunque no se hayan dado
-            todos los pasos (``None`` = sin límite).
     """
 
     name: str
@@ -71,7 +78,7 @@ class Profile:
     vocab_size: int
     max_len: int
     max_tokens: int
-    steps: int
+    steps: int | None
     warmup: int
     lr_scale: float
     valid_size: int
@@ -80,8 +87,19 @@ class Profile:
     eval_every: int = 1000
     synthetic: bool = False
     test_size: int | None = None
-    max_minutes: float | None = None
+    minutes: float | None = None
     cooldown: float = 0.0
+
+    def __post_init__(self) -> None:
+        steps, minutes = self.steps, self.minutes
+        if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
+            raise ValueError(f"`steps` debe ser un entero ≥ 1 (o None); recibí {steps!r}.")
+        if minutes is not None and (
+            not isinstance(minutes, int | float) or isinstance(minutes, bool) or not 0 < minutes < float("inf")
+        ):
+            raise ValueError(f"`minutes` debe ser un número de minutos > 0 (o None); recibí {minutes!r}.")
+        if steps is None and minutes is None:
+            raise ValueError(f"El perfil {self.name!r} necesita `steps` (pasos) o `minutes` (minutos).")
 
 
 PROFILES: dict[str, Profile] = {
@@ -91,13 +109,14 @@ PROFILES: dict[str, Profile] = {
         max_tokens=16384, steps=12000, warmup=2000, lr_scale=1.0, valid_size=2000,
         checkpoint_every=1000, eval_every=1000,
     ),
-    # Un portátil: unos 9 minutos en 2 núcleos (el tope de 10 minutos solo protege a las máquinas
-    # más lentas). Sin dropout: en 2-3 épocas el modelo aún no memoriza; enfriamiento en el último
-    # 30 % de los pasos. Medido en benchmarks/RESULTS.md.
+    # Un portátil: 10 minutos de entrenamiento en cualquier máquina; fit calibra cuántos pasos caben
+    # (más en una máquina rápida), con el enfriamiento en el último 30 % de ellos. Sin dropout: en
+    # pocas épocas el modelo aún no memoriza. Las cifras de benchmarks/RESULTS.md son de la receta
+    # anterior, de 1700 pasos fijos.
     "cpu": Profile(
         "cpu", d_model=128, n_heads=4, n_layers=2, d_ff=512, dropout=0.0, vocab_size=4000, max_len=40,
-        max_tokens=1536, steps=1700, warmup=400, lr_scale=2.0, cooldown=0.3, valid_size=1000,
-        checkpoint_every=200, eval_every=500, max_minutes=10.0,
+        max_tokens=1536, steps=None, minutes=10.0, warmup=400, lr_scale=2.0, cooldown=0.3, valid_size=1000,
+        checkpoint_every=200, eval_every=500,
     ),
     # Corrección automática y pruebas: segundos, sin red.
     "diminuto": Profile(
@@ -241,21 +260,108 @@ def build_model(profile: str | Profile, tokenizer: BPETokenizer) -> Transformer:
     return Transformer.from_config(model_config(profile, tokenizer))
 
 
-def training_config(profile: str | Profile, checkpoint_dir: str | Path | None = None, seed: int = 0) -> TrainConfig:
-    """La receta de :func:`course_lib.train.fit` para un perfil (la que usa :func:`train_translator`)."""
+def training_config(
+    profile: str | Profile,
+    checkpoint_dir: str | Path | None = None,
+    seed: int = 0,
+    *,
+    steps: int | None = None,
+    minutes: float | None = None,
+) -> TrainConfig:
+    """La receta de :func:`course_lib.train.fit` para un perfil (la que usa :func:`train_translator`).
+
+    La duración: ``steps`` si se da (reproducible: ignora el presupuesto del perfil); si no,
+    ``minutes`` si se da; si no, la del perfil (sus ``steps`` o, si no tiene, sus ``minutes``).
+    Por pasos, el enfriamiento son ``round(cooldown · steps)`` pasos (``TrainConfig.cooldown``);
+    por tiempo, la fracción ``cooldown`` del total que calibre ``fit`` (``TrainConfig.cooldown_fraction``).
+
+    Args:
+        steps: pasos de entrenamiento en lugar de los del perfil.
+        minutes: minutos de entrenamiento en lugar de los del perfil (no junto con ``steps``).
+    """
     profile = get_profile(profile)
+    if steps is not None and minutes is not None:
+        raise ValueError(f"Da `steps` ({steps!r}) o `minutes` ({minutes!r}), no los dos.")
+    if steps is not None:
+        profile = replace(profile, steps=steps)
+    elif minutes is not None:
+        profile = replace(profile, steps=None, minutes=minutes)
+    by_steps = profile.steps is not None
     return TrainConfig(
         steps=profile.steps,
+        budget_seconds=None if by_steps or profile.minutes is None else profile.minutes * 60,
         warmup=profile.warmup,
         lr_scale=profile.lr_scale,
-        cooldown=round(profile.cooldown * profile.steps),
+        cooldown=round(profile.cooldown * profile.steps) if profile.steps is not None else 0,
+        cooldown_fraction=0.0 if by_steps else profile.cooldown,
         label_smoothing=0.1,
         checkpoint_dir=checkpoint_dir,
         checkpoint_every=profile.checkpoint_every if checkpoint_dir else 0,
         eval_every=profile.eval_every,
         seed=seed,
-        max_seconds=profile.max_minutes * 60 if profile.max_minutes else None,
     )
+
+
+TRAINING_INFO_NAME = "entrenamiento.json"
+# Lo que debe coincidir para reanudar: con otro valor, los pesos guardados no encajan en el modelo.
+_ARCHITECTURE = ("src_vocab", "tgt_vocab", "d_model", "n_heads", "n_layers", "d_ff", "max_len", "share_embeddings")
+
+
+def _check_resume(checkpoint_dir: str | Path | None, data: TranslationData, profile: Profile) -> None:
+    """Antes de entrenar: se niega a reanudar en ``checkpoint_dir`` un entrenamiento de otra dirección o perfil.
+
+    Cada entrenamiento apunta su dirección, su perfil y la configuración de su modelo en
+    ``checkpoint_dir/entrenamiento.json``. Si la carpeta ya tiene un ``ultimo.pt`` de otro
+    entrenamiento, :func:`course_lib.train.fit` reanudaría el modelo equivocado (o fallaría
+    con un error de PyTorch): se para antes de empezar. En una carpeta sin ese archivo (de
+    una versión anterior del curso) se compara con lo que guarda el propio ``ultimo.pt``.
+
+    Raises:
+        TranslatorError: si ``checkpoint_dir`` es un archivo, si su ``ultimo.pt`` está dañado o
+            si es de otro entrenamiento.
+    """
+    if checkpoint_dir is None:
+        return
+    folder = Path(checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise TranslatorError(f"La carpeta de salida {folder} es un archivo, no una carpeta: elige otra carpeta.")
+    config = asdict(model_config(profile, data.tokenizer))
+    wanted = {"direction": data.direction, "profile": profile.name, "config": config}
+    checkpoint, info = folder / CHECKPOINT_NAME, folder / TRAINING_INFO_NAME
+    start_over = f"usa otra carpeta de salida (--salida o `checkpoint_dir`) o borra {checkpoint} para empezar de cero."
+    if checkpoint.exists():
+        if not zipfile.is_zipfile(checkpoint):  # torch.save escribe un .zip: si no lo es, está cortado o no es suyo
+            raise TranslatorError(f"El punto de control {checkpoint} está dañado y no se puede reanudar: {start_over}")
+        try:
+            recorded = json.loads(info.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            recorded = None
+        if not isinstance(recorded, dict):
+            extra = read_checkpoint(checkpoint).get("extra") or {}
+            recorded = {"direction": extra.get("direction"), "profile": None, "config": extra.get("config")}
+        differences = []
+        if recorded.get("direction") not in (None, data.direction):
+            differences.append(f"dirección {recorded['direction']} (pediste {data.direction})")
+        if recorded.get("profile") not in (None, profile.name):
+            differences.append(f"perfil «{recorded['profile']}» (pediste «{profile.name}»)")
+        old = recorded.get("config") if isinstance(recorded.get("config"), dict) else {}
+        changed = [
+            f"{key} {old[key]} (ahora {config[key]})"
+            for key in _ARCHITECTURE
+            if old.get(key, config[key]) != config[key]
+        ]
+        if changed and recorded.get("profile") in (None, profile.name):
+            differences.append("otro modelo: " + ", ".join(changed))
+        if differences:
+            raise TranslatorError(
+                f"La carpeta {folder} ya tiene un entrenamiento de otro traductor ({'; '.join(differences)}) "
+                f"y no se puede reanudar con este: {start_over}"
+            )
+    if rank_and_world()[0] == 0:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = info.with_suffix(".parcial")
+        temporary.write_text(json.dumps(wanted, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(temporary, info)
 
 
 def train_translator(
@@ -266,22 +372,28 @@ def train_translator(
     steps: int | None = None,
     progress: bool = True,
     seed: int = 0,
+    minutes: float | None = None,
 ) -> tuple[Translator, History]:
     """Entrena un traductor con :func:`course_lib.train.fit`.
 
     Con ``checkpoint_dir``, guarda puntos de control (``ultimo.pt``) y, si ya hay uno,
-    **reanuda** desde él: volver a ejecutar la celda tras una desconexión sigue donde se quedó.
+    **reanuda** desde él: volver a ejecutar la celda tras una desconexión sigue donde se quedó
+    (un entrenamiento por tiempo sigue con el total de pasos que calibró, sin volver a medir).
+    Si esa carpeta es de un entrenamiento con otra dirección o con otro perfil, se niega a
+    reanudar antes de empezar (``TranslatorError``; véase :func:`_check_resume`).
     Al final guarda también el traductor listo para usar en ``checkpoint_dir/traductor.pt``.
 
     Args:
-        steps: cambia los pasos del perfil (p. ej. para una prueba corta).
+        steps: cambia los pasos del perfil (p. ej. para una prueba corta o para repetir
+            exactamente un entrenamiento: ``history.total_steps`` de uno por tiempo).
+        minutes: entrena por tiempo, este número de minutos, en lugar de lo que diga el perfil.
+            ``fit`` calibra los pasos en esta máquina (véase :func:`training_config`).
     """
     profile = get_profile(profile or default_profile())
-    if steps is not None:
-        profile = replace(profile, steps=steps)
+    config = training_config(profile, checkpoint_dir, seed, steps=steps, minutes=minutes)
+    _check_resume(checkpoint_dir, data, profile)  # antes de entrenar: la carpeta no es de otro traductor
     seed_everything(seed)
     model = build_model(profile, data.tokenizer)
-    config = training_config(profile, checkpoint_dir, seed)
     translator = Translator(model, data.tokenizer, data.direction, profile.max_len, data.synthetic)
     extra = translator.checkpoint_extra()  # también en los puntos de control: Translator.load sabe leerlos
     history = fit(model, data.train_batches, config, data.valid_batches, device, progress, resume=True, extra=extra)

@@ -294,6 +294,7 @@ def test_history_log_train_and_log_valid():
     [
         ("noam_lr", "course_lib.schedule", "noam_lr"),
         ("learning_rate", "course_lib.schedule", "learning_rate"),
+        ("steps_for_budget", "course_lib.schedule", "steps_for_budget"),
         ("label_smoothing_loss", "course_lib.losses", "label_smoothing_loss"),
         ("train_step", "course_lib.step", "train_step"),
         ("save_checkpoint", "course_lib.checkpoints", "save_checkpoint"),

@@ -185,14 +185,14 @@ def test_profiles_and_model():
 
 
 def test_training_config_follows_the_profile():
-    """La receta de fit sale del perfil: el enfriamiento es una fracción de los pasos y el presupuesto, segundos."""
+    """La receta de fit sale del perfil: el cpu entrena por tiempo; con pasos fijos, el enfriamiento es su fracción."""
     cpu = get_profile("cpu")
     config = training_config(cpu)
-    assert (config.steps, config.warmup, config.lr_scale) == (cpu.steps, cpu.warmup, cpu.lr_scale)
-    assert config.cooldown == round(cpu.cooldown * cpu.steps) > 0
-    assert config.max_seconds == cpu.max_minutes * 60
+    assert (config.steps, config.budget_seconds) == (None, cpu.minutes * 60)
+    assert (config.warmup, config.lr_scale, config.cooldown_fraction) == (cpu.warmup, cpu.lr_scale, cpu.cooldown)
     shorter = training_config(replace(cpu, steps=100))
-    assert shorter.cooldown == round(cpu.cooldown * 100)  # cambiar los pasos no deja el enfriamiento fuera
+    assert shorter.cooldown == round(cpu.cooldown * 100) > 0  # cambiar los pasos no deja el enfriamiento fuera
+    assert shorter.budget_seconds is None  # con pasos fijos, el presupuesto no cuenta: se reproduce igual
     assert training_config("diminuto").cooldown == 0 and training_config("diminuto").max_seconds is None
 
 
