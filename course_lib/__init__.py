@@ -21,8 +21,9 @@ Qué se explica en qué cuaderno:
 - ``batching``: lotes agrupados por longitud (07).
 - ``train``: ``TrainConfig`` y el bucle de entrenamiento ``fit`` (06 y 07), hecho de piezas pequeñas:
   ``schedule`` (calentamiento y ritmo de aprendizaje), ``losses`` (pérdida con suavizado),
-  ``step`` (un paso de optimización con precisión mixta), ``checkpoints`` (guardar y reanudar)
-  y ``distributed`` (varios procesos con DDP).
+  ``step`` (un paso de optimización con precisión mixta), ``checkpoints`` (guardar y reanudar),
+  ``distributed`` (varios procesos con DDP) y ``budget`` (entrenar por tiempo); la receta,
+  ``TrainConfig``, y el historial, ``History``, están en ``train_config``.
 - ``decode``: búsqueda voraz y en haz (06 y 07).
 - ``evaluate``: BLEU y chrF con sacreBLEU (07).
 - ``translate``: el traductor de principio a fin (07); la clase ``Translator`` está en

@@ -31,11 +31,9 @@ al reanudar se sigue con ese total, sin volver a calibrar.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +41,18 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from course_lib.budget import (
+    BUDGET_MARGIN,
+    Calibration,
+    Stopwatch,
+    report_calibration,
+)
 from course_lib.checkpoints import CHECKPOINT_NAME, load_checkpoint, resume_training, save_checkpoint, save_training
 from course_lib.losses import label_smoothing_loss
-from course_lib.schedule import _positive, learning_rate, noam_lr, steps_for_budget
+from course_lib.schedule import learning_rate, noam_lr, steps_for_budget
 from course_lib.step import amp_dtype, grad_scaler, train_step
 from course_lib.tokens import Batch
+from course_lib.train_config import History, TrainConfig
 from course_lib.utils import get_device, seed_everything
 
 __all__ = [
@@ -81,167 +86,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_FROM_DISTRIBUTED})
-
-
-# Entrenamiento por tiempo (TrainConfig.budget_seconds): la calibración mide al menos estos pasos
-# (sin contar el primero de la sesión, que paga la puesta en marcha) y al menos esta fracción del
-# presupuesto; al planificar se deja sin usar BUDGET_MARGIN del presupuesto.
-CALIBRATION_STEPS = 20
-CALIBRATION_FRACTION = 0.05
-BUDGET_MARGIN = 0.03
-
-
-@dataclass
-class TrainConfig:
-    """Receta de entrenamiento.
-
-    La duración se da de una de dos maneras (véase la cabecera del módulo):
-
-    - ``steps``: pasos en total. Manda si se da: ``budget_seconds`` se ignora y el entrenamiento
-      es reproducible (el mismo en cualquier máquina).
-    - ``budget_seconds`` sin ``steps``: :func:`fit` calibra y fija ``steps`` él mismo.
-
-    Attributes:
-        steps: pasos de optimización en total (``None`` = los decide el presupuesto).
-        budget_seconds: presupuesto en segundos de entrenamiento (el reloj de ``History.seconds``:
-            la validación no cuenta). Decide cuántos pasos se dan y, con ellos, dónde empieza el
-            enfriamiento.
-        warmup: pasos de calentamiento de :func:`noam_lr`. Se fija antes de empezar, también con
-            presupuesto: la tasa de los primeros pasos no depende del total.
-        lr_scale: factor que multiplica a :func:`noam_lr` (1 = el artículo).
-        cooldown: en los últimos ``cooldown`` pasos la tasa baja en línea recta hasta 0 (0 = sin
-            enfriamiento, como el artículo). Con pocos pasos, acabar con la tasa a 0 mejora el modelo
-            final; véase :func:`learning_rate`.
-        cooldown_fraction: el enfriamiento como fracción del total, ``round(cooldown_fraction · steps)``
-            pasos; es la forma de pedirlo cuando el total lo decide el presupuesto. Se da ``cooldown``
-            o ``cooldown_fraction``, no los dos.
-        label_smoothing: ``ε`` de :func:`label_smoothing_loss` (0.1 en el artículo).
-        clip_norm: norma máxima del gradiente (0 = sin recorte).
-        betas, eps, weight_decay: de AdamW (el artículo: 0.9, 0.98, 1e-9, sin decaimiento).
-        precision: ``"auto"`` (bf16 en GPU que lo admite, si no fp16; fp32 en CPU), ``"bf16"``,
-            ``"fp16"`` o ``"fp32"``.
-        checkpoint_dir: carpeta de los puntos de control (``None`` = no se guardan).
-        checkpoint_every: guardar cada tantos pasos (0 = solo al final).
-        eval_every: validar cada tantos pasos (0 = solo al final).
-        log_every: pasos entre anotaciones de la pérdida de entrenamiento.
-        seed: semilla (dropout y orden de los lotes).
-        max_seconds: tope de seguridad, aparte del presupuesto: al superarlo (se mira cada
-            ``log_every`` pasos) el entrenamiento para aunque no haya llegado a ``steps``, a mitad
-            de la tasa planificada (``None`` = sin tope). Para que el enfriamiento quepa en un
-            tiempo dado, usa ``budget_seconds``.
-    """
-
-    steps: int | None = None
-    budget_seconds: float | None = None
-    warmup: int = 4000
-    lr_scale: float = 1.0
-    cooldown: int = 0
-    cooldown_fraction: float = 0.0
-    label_smoothing: float = 0.1
-    clip_norm: float = 1.0
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-9
-    weight_decay: float = 0.0
-    precision: str = "auto"
-    checkpoint_dir: str | Path | None = None
-    checkpoint_every: int = 0
-    eval_every: int = 0
-    log_every: int = 10
-    seed: int = 0
-    max_seconds: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "warmup"):
-            value = getattr(self, name)
-            if name == "steps" and value is None:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{name}` debe ser un entero ≥ 1; recibí {value!r}.")
-        if self.budget_seconds is not None and not _positive(self.budget_seconds):
-            raise ValueError(
-                f"`budget_seconds` debe ser un número de segundos > 0 (o None); recibí {self.budget_seconds!r}."
-            )
-        if self.steps is None and self.budget_seconds is None:
-            raise ValueError("Falta la duración: da `steps` (pasos) o `budget_seconds` (segundos).")
-        for name in ("cooldown", "checkpoint_every", "eval_every", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"`{name}` debe ser un entero ≥ 0; recibí {value!r}.")
-        fraction = self.cooldown_fraction
-        if not isinstance(fraction, int | float) or isinstance(fraction, bool) or not 0 <= fraction < 1:
-            raise ValueError(f"`cooldown_fraction` debe ser una fracción en [0, 1); recibí {fraction!r}.")
-        if self.cooldown and fraction:
-            raise ValueError("Da `cooldown` (pasos) o `cooldown_fraction` (fracción del total), no los dos.")
-        if self.cooldown and self.steps is None:
-            raise ValueError(
-                "Con `budget_seconds` el total aún no se sabe: pide el enfriamiento con `cooldown_fraction`."
-            )
-        if self.steps is not None and self.cooldown > self.steps:
-            raise ValueError(f"`cooldown` ({self.cooldown}) no puede superar `steps` ({self.steps}).")
-        if self.max_seconds is not None and not (_positive(self.max_seconds) or self.max_seconds == 0):
-            raise ValueError(f"`max_seconds` debe ser un número de segundos ≥ 0 (o None); recibí {self.max_seconds!r}.")
-        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
-            raise ValueError(f"`precision` debe ser 'auto', 'bf16', 'fp16' o 'fp32'; recibí {self.precision!r}.")
-
-    @property
-    def cooldown_steps(self) -> int:
-        """Pasos de enfriamiento: ``cooldown`` o ``round(cooldown_fraction · steps)``; 0 sin ``steps``."""
-        if self.steps is None:
-            return 0
-        return self.cooldown or round(self.cooldown_fraction * self.steps)
-
-
-@dataclass
-class History:
-    """Lo que pasó durante el entrenamiento (se guarda en los puntos de control).
-
-    ``total_steps`` es el total planificado: ``TrainConfig.steps`` o, en un entrenamiento por
-    tiempo, el que fijó la calibración (``None`` mientras calibra). ``steps``, ``train_loss`` y
-    ``lr`` son las anotaciones de cada ``log_every`` pasos.
-    """
-
-    steps: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    valid_steps: list[int] = field(default_factory=list)
-    valid_loss: list[float] = field(default_factory=list)
-    tokens: int = 0
-    seconds: float = 0.0
-    total_steps: int | None = None
-
-    @property
-    def tokens_per_second(self) -> float:
-        """Tokens de destino (sin relleno) procesados por segundo de entrenamiento."""
-        return self.tokens / self.seconds if self.seconds > 0 else 0.0
-
-    def log_train(self, step: int, loss: float, lr: float, tokens: int, seconds: float) -> None:
-        """Anota la pérdida media de entrenamiento y la tasa en ``step``; suma ``tokens`` y pone el tiempo total."""
-        self.steps.append(step)
-        self.train_loss.append(loss)
-        self.lr.append(lr)
-        self.tokens += tokens
-        self.seconds = seconds
-
-    def log_valid(self, step: int, loss: float) -> None:
-        """Anota la pérdida de validación en ``step``."""
-        self.valid_steps.append(step)
-        self.valid_loss.append(loss)
-
-    def plot(self, ax: Any = None, title: str = "Curva de aprendizaje") -> Any:
-        """Pérdida de entrenamiento (y de validación, si la hay) frente al paso."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        ax.plot(self.steps, self.train_loss, label="entrenamiento (con suavizado)")
-        if self.valid_steps:
-            ax.plot(self.valid_steps, self.valid_loss, "o-", label="validación (sin suavizado)")
-        ax.set_xlabel("paso")
-        ax.set_ylabel("pérdida (entropía cruzada por token)")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        ax.legend()
-        return ax
 
 
 def _batch_tensors(batch: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -298,53 +142,6 @@ class _RunningLoss:
         self.total, self.count = torch.zeros((), device=self.device), 0
         self.tokens.zero_()
         return mean, tokens
-
-
-class _Stopwatch:
-    """Segundos de entrenamiento: los de ``before`` más los de pared desde que se crea, sin las pausas.
-
-    De pared y no por paso: en GPU las operaciones son asíncronas y solo al leer la pérdida se
-    sabe que han terminado. ``clock`` es el reloj (por defecto ``time.perf_counter``; las pruebas
-    le dan uno falso).
-    """
-
-    def __init__(self, before: float = 0.0, clock: Callable[[], float] | None = None) -> None:
-        self.clock = clock or time.perf_counter
-        self.before, self.started, self.paused_for = before, self.clock(), 0.0
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
-        started = self.clock()
-        try:
-            yield
-        finally:
-            self.paused_for += self.clock() - started
-
-    def seconds(self) -> float:
-        return self.before + self.clock() - self.started - self.paused_for
-
-
-class _Calibration:
-    """Mide los segundos por paso al principio de un entrenamiento por tiempo.
-
-    La ventana empieza tras el primer paso de la sesión (que paga la puesta en marcha: memoria,
-    hilos, compilación de núcleos) y termina cuando ha medido al menos :data:`CALIBRATION_STEPS`
-    pasos y :data:`CALIBRATION_FRACTION` del presupuesto.
-    """
-
-    def __init__(self, budget_seconds: float) -> None:
-        self.budget_seconds = budget_seconds
-        self.start: tuple[int, float] | None = None  # (paso, segundos) al abrir la ventana
-
-    def seconds_per_step(self, step: int, seconds: float) -> float | None:
-        """Tras el paso ``step``, con ``seconds`` de entrenamiento: la medida, o ``None`` si aún mide."""
-        if self.start is None:
-            self.start = (step, seconds)
-            return None
-        steps, elapsed = step - self.start[0], seconds - self.start[1]
-        if steps >= CALIBRATION_STEPS and elapsed >= CALIBRATION_FRACTION * self.budget_seconds:
-            return elapsed / steps
-        return None
 
 
 def _shard(epoch_batches: Iterable[Batch], start: int, rank: int, world: int) -> Iterator[tuple[int, Batch]]:
@@ -429,7 +226,7 @@ def fit(
 
     **Entrenamiento por tiempo** (``config.budget_seconds`` sin ``config.steps``):
 
-    1. Los primeros pasos son la calibración (:class:`_Calibration`): pasos de entrenamiento
+    1. Los primeros pasos son la calibración (:class:`course_lib.budget.Calibration`): pasos de entrenamiento
        normales, con la tasa del calentamiento y sin enfriamiento (:func:`learning_rate` sin
        total), en los que además se miden los segundos por paso.
     2. Con esa medida, :func:`steps_for_budget` fija el total: los pasos que caben en el
@@ -483,8 +280,8 @@ def fit(
 
     bar = tqdm(total=plan.steps, initial=step, desc="Entrenando", disable=not progress or rank != 0)
     running = _RunningLoss(device)
-    stopwatch = _Stopwatch(before=history.seconds, clock=clock)
-    calibration = _Calibration(config.budget_seconds) if plan.steps is None else None
+    stopwatch = Stopwatch(before=history.seconds, clock=clock)
+    calibration = Calibration(config.budget_seconds) if plan.steps is None else None
 
     def log() -> bool:
         """Anota la pérdida media y la tasa; devuelve si se acabó el tiempo (lo decide el proceso 0)."""
@@ -508,7 +305,7 @@ def fit(
                                      BUDGET_MARGIN)  # fmt: skip
         calibrated = replace(config, steps=_broadcast_int(total, device))
         if rank == 0:
-            _report_calibration(calibrated, per_step, step, progress)
+            report_calibration(calibrated, per_step, step, progress)
         return calibrated
 
     def validate() -> None:
@@ -556,18 +353,3 @@ def fit(
     if not math.isfinite(history.train_loss[-1] if history.train_loss else 0.0):
         print("Aviso: la pérdida no es finita; prueba con una tasa de aprendizaje menor o más calentamiento.")
     return history
-
-
-def _report_calibration(plan: TrainConfig, per_step: float | None, step: int, progress: bool) -> None:
-    """Cuenta (con ``progress``) el total que fijó la calibración y avisa si no da para calentar."""
-    assert plan.steps is not None and plan.budget_seconds is not None
-    if progress and per_step is not None:
-        tqdm.write(
-            f"Calibrado en {step} pasos: {1000 * per_step:.0f} ms por paso → {plan.steps} pasos en "
-            f"{plan.budget_seconds:g} s (calentamiento {plan.warmup}, enfriamiento {plan.cooldown_steps})."
-        )
-    if plan.steps < plan.warmup:
-        print(
-            f"Aviso: el presupuesto solo da para {plan.steps} pasos, menos que el calentamiento ({plan.warmup}): "
-            "la tasa no llegará a su máximo. Da más tiempo o reduce `warmup`."
-        )

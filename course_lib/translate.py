@@ -17,11 +17,8 @@ automática y las pruebas). Cada perfil da una :class:`course_lib.transformer.Tr
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
-import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -31,14 +28,14 @@ import torch
 from course_lib import data as datasets
 from course_lib import grammar
 from course_lib.batching import BatchSource
-from course_lib.checkpoints import CHECKPOINT_NAME
 from course_lib.distributed import rank_and_world
 from course_lib.evaluate import Scores, corpus_scores
+from course_lib.resume import check_resume
 from course_lib.tokenizer import BPETokenizer, train_tokenizer
 from course_lib.tokens import Batch
 from course_lib.train import History, TrainConfig, fit
 from course_lib.transformer import Transformer, TransformerConfig
-from course_lib.translator import DIRECTIONS, Translator, TranslatorError, check_direction, read_checkpoint
+from course_lib.translator import DIRECTIONS, Translator, check_direction
 from course_lib.utils import fast_mode, seed_everything
 
 MODEL_NAME = "traductor.pt"
@@ -302,68 +299,6 @@ def training_config(
     )
 
 
-TRAINING_INFO_NAME = "entrenamiento.json"
-# Lo que debe coincidir para reanudar: con otro valor, los pesos guardados no encajan en el modelo.
-_ARCHITECTURE = ("src_vocab", "tgt_vocab", "d_model", "n_heads", "n_layers", "d_ff", "max_len", "share_embeddings")
-
-
-def _check_resume(checkpoint_dir: str | Path | None, data: TranslationData, profile: Profile) -> None:
-    """Antes de entrenar: se niega a reanudar en ``checkpoint_dir`` un entrenamiento de otra dirección o perfil.
-
-    Cada entrenamiento apunta su dirección, su perfil y la configuración de su modelo en
-    ``checkpoint_dir/entrenamiento.json``. Si la carpeta ya tiene un ``ultimo.pt`` de otro
-    entrenamiento, :func:`course_lib.train.fit` reanudaría el modelo equivocado (o fallaría
-    con un error de PyTorch): se para antes de empezar. En una carpeta sin ese archivo (de
-    una versión anterior del curso) se compara con lo que guarda el propio ``ultimo.pt``.
-
-    Raises:
-        TranslatorError: si ``checkpoint_dir`` es un archivo, si su ``ultimo.pt`` está dañado o
-            si es de otro entrenamiento.
-    """
-    if checkpoint_dir is None:
-        return
-    folder = Path(checkpoint_dir)
-    if folder.exists() and not folder.is_dir():
-        raise TranslatorError(f"La carpeta de salida {folder} es un archivo, no una carpeta: elige otra carpeta.")
-    config = asdict(model_config(profile, data.tokenizer))
-    wanted = {"direction": data.direction, "profile": profile.name, "config": config}
-    checkpoint, info = folder / CHECKPOINT_NAME, folder / TRAINING_INFO_NAME
-    start_over = f"usa otra carpeta de salida (--salida o `checkpoint_dir`) o borra {checkpoint} para empezar de cero."
-    if checkpoint.exists():
-        if not zipfile.is_zipfile(checkpoint):  # torch.save escribe un .zip: si no lo es, está cortado o no es suyo
-            raise TranslatorError(f"El punto de control {checkpoint} está dañado y no se puede reanudar: {start_over}")
-        try:
-            recorded = json.loads(info.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            recorded = None
-        if not isinstance(recorded, dict):
-            extra = read_checkpoint(checkpoint).get("extra") or {}
-            recorded = {"direction": extra.get("direction"), "profile": None, "config": extra.get("config")}
-        differences = []
-        if recorded.get("direction") not in (None, data.direction):
-            differences.append(f"dirección {recorded['direction']} (pediste {data.direction})")
-        if recorded.get("profile") not in (None, profile.name):
-            differences.append(f"perfil «{recorded['profile']}» (pediste «{profile.name}»)")
-        old = recorded.get("config") if isinstance(recorded.get("config"), dict) else {}
-        changed = [
-            f"{key} {old[key]} (ahora {config[key]})"
-            for key in _ARCHITECTURE
-            if old.get(key, config[key]) != config[key]
-        ]
-        if changed and recorded.get("profile") in (None, profile.name):
-            differences.append("otro modelo: " + ", ".join(changed))
-        if differences:
-            raise TranslatorError(
-                f"La carpeta {folder} ya tiene un entrenamiento de otro traductor ({'; '.join(differences)}) "
-                f"y no se puede reanudar con este: {start_over}"
-            )
-    if rank_and_world()[0] == 0:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = info.with_suffix(".parcial")
-        temporary.write_text(json.dumps(wanted, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temporary, info)
-
-
 def train_translator(
     data: TranslationData,
     profile: str | Profile | None = None,
@@ -380,7 +315,7 @@ def train_translator(
     **reanuda** desde él: volver a ejecutar la celda tras una desconexión sigue donde se quedó
     (un entrenamiento por tiempo sigue con el total de pasos que calibró, sin volver a medir).
     Si esa carpeta es de un entrenamiento con otra dirección o con otro perfil, se niega a
-    reanudar antes de empezar (``TranslatorError``; véase :func:`_check_resume`).
+    reanudar antes de empezar (``TranslatorError``; véase :func:`course_lib.resume.check_resume`).
     Al final guarda también el traductor listo para usar en ``checkpoint_dir/traductor.pt``.
 
     Args:
@@ -391,7 +326,8 @@ def train_translator(
     """
     profile = get_profile(profile or default_profile())
     config = training_config(profile, checkpoint_dir, seed, steps=steps, minutes=minutes)
-    _check_resume(checkpoint_dir, data, profile)  # antes de entrenar: la carpeta no es de otro traductor
+    # Antes de entrenar: la carpeta no es de otro traductor.
+    check_resume(checkpoint_dir, data.direction, profile.name, asdict(model_config(profile, data.tokenizer)))
     seed_everything(seed)
     model = build_model(profile, data.tokenizer)
     translator = Translator(model, data.tokenizer, data.direction, profile.max_len, data.synthetic)

@@ -11,16 +11,9 @@ import pytest
 import torch
 
 from course_lib import Transformer, grammar, train
+from course_lib.budget import BUDGET_MARGIN, CALIBRATION_FRACTION, CALIBRATION_STEPS, Calibration
 from course_lib.schedule import learning_rate, noam_lr, steps_for_budget
-from course_lib.train import (
-    BUDGET_MARGIN,
-    CALIBRATION_FRACTION,
-    CALIBRATION_STEPS,
-    TrainConfig,
-    _Calibration,
-    fit,
-    load_checkpoint,
-)
+from course_lib.train import TrainConfig, fit, load_checkpoint
 from course_lib.translate import PROFILES, get_profile, training_config
 
 
@@ -101,7 +94,7 @@ def test_steps_for_budget_rejects_bad_arguments(kwargs, name):
 def test_calibration_skips_the_first_step_and_waits_for_enough_steps_and_time():
     """La ventana se abre tras el primer paso y se cierra con CALIBRATION_STEPS pasos y una fracción del presupuesto."""
     budget = 1000.0  # la fracción del presupuesto (50 s) pesa más que los 20 pasos
-    calibration = _Calibration(budget)
+    calibration = Calibration(budget)
     assert calibration.seconds_per_step(1, 100.0) is None  # el primer paso (lento) solo abre la ventana
     needed = math.ceil(CALIBRATION_FRACTION * budget)  # pasos de 1 s
     assert needed > CALIBRATION_STEPS

@@ -20,7 +20,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import checkpoints, checks, distributed, losses, schedule, train
+from course_lib import budget, checkpoints, checks, distributed, losses, schedule, train
+from course_lib.budget import Stopwatch
 from course_lib.checkpoints import (
     load_checkpoint,
     resume_training,
@@ -32,7 +33,7 @@ from course_lib.checkpoints import (
 from course_lib.losses import label_smoothing_loss
 from course_lib.mistakes import forbidden
 from course_lib.step import amp_dtype, grad_scaler, train_step
-from course_lib.train import History, TrainConfig, _RunningLoss, _shard, _Stopwatch
+from course_lib.train import History, TrainConfig, _RunningLoss, _shard
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU = torch.device("cpu")
@@ -268,8 +269,8 @@ def test_running_loss_averages_since_the_last_reading():
 def test_stopwatch_does_not_count_the_pauses(monkeypatch):
     """Segundos = los de antes + los de pared, menos los de las pausas (la validación)."""
     ticks = iter([100.0, 103.0, 110.0, 112.0])
-    monkeypatch.setattr(train.time, "perf_counter", lambda: next(ticks))
-    clock = _Stopwatch(before=5.0)  # arranca en 100
+    monkeypatch.setattr(budget.time, "perf_counter", lambda: next(ticks))
+    clock = Stopwatch(before=5.0)  # arranca en 100
     with clock.paused():  # de 103 a 110
         pass
     assert clock.seconds() == 5.0 + 12.0 - 7.0  # se lee en 112
@@ -310,11 +311,12 @@ def test_train_still_exports_each_piece(name, home, attr):
 
 
 def test_train_all_lists_what_it_exports():
-    """Cada nombre de __all__ existe; las clases y fit siguen definidos en course_lib.train."""
+    """Cada nombre de __all__ existe; fit se define en course_lib.train y la receta en course_lib.train_config."""
     for name in train.__all__:
         assert hasattr(train, name), name
     assert {"TrainConfig", "History", "fit", "evaluate_loss"} <= set(train.__all__)
-    assert train.fit.__module__ == train.TrainConfig.__module__ == "course_lib.train"
+    assert train.fit.__module__ == "course_lib.train"
+    assert train.TrainConfig.__module__ == train.History.__module__ == "course_lib.train_config"
     with pytest.raises(AttributeError, match="no tiene el atributo"):
         _ = train.does_not_exist
 
