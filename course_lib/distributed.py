@@ -70,3 +70,15 @@ def broadcast_flag(value: bool, device: torch.device) -> bool:
     flag = torch.tensor(float(value), device=device)
     dist.broadcast(flag, src=0)
     return bool(flag.item())
+
+
+def broadcast_int(value: int, device: torch.device) -> int:
+    """El entero ``value`` del proceso 0, el mismo en todos los procesos (sin varios procesos, ``value``).
+
+    Lo usa :func:`course_lib.train.fit` para que todos den los pasos que calibró el proceso 0.
+    """
+    if rank_and_world()[1] == 1:
+        return value
+    number = torch.tensor(value, dtype=torch.long, device=device)
+    dist.broadcast(number, src=0)
+    return int(number.item())

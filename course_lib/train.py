@@ -15,7 +15,8 @@ lanza con ``torchrun``. Aquí viven la receta (:class:`TrainConfig`), lo que pas
 - :mod:`course_lib.distributed`: :func:`init_distributed` y ``DistributedDataParallel``.
 
 Todos esos nombres se siguen pudiendo importar desde aquí (``from course_lib.train import noam_lr``).
-Importar este módulo no importa :mod:`course_lib.distributed`: ``init_distributed`` se carga al pedirlo.
+Importar este módulo no importa :mod:`course_lib.distributed`: ``fit`` lo carga solo con varios procesos
+(``init_distributed`` se importa de allí).
 
 En CPU, con la misma semilla, el entrenamiento es determinista: entrenar N pasos, parar,
 reanudar desde el punto de control y seguir da los mismos parámetros que no parar nunca.
@@ -61,7 +62,6 @@ __all__ = [
     "TrainConfig",
     "evaluate_loss",
     "fit",
-    "init_distributed",  # noqa: F822 (lo da __getattr__, abajo)
     "label_smoothing_loss",
     "learning_rate",
     "load_checkpoint",
@@ -70,22 +70,6 @@ __all__ = [
     "steps_for_budget",
     "train_step",
 ]
-
-# Nombres de course_lib.distributed que se importaban desde aquí (``_distributed`` es el nombre
-# antiguo de ``rank_and_world``). Se cargan al pedirlos: así importar este módulo no importa aquel.
-_FROM_DISTRIBUTED = {"init_distributed": "init_distributed", "_distributed": "rank_and_world"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _FROM_DISTRIBUTED:
-        from course_lib import distributed
-
-        return getattr(distributed, _FROM_DISTRIBUTED[name])
-    raise AttributeError(f"el módulo {__name__!r} no tiene el atributo {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_FROM_DISTRIBUTED})
 
 
 def _batch_tensors(batch: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
@@ -181,18 +165,6 @@ def _synchronize(device: torch.device) -> None:
     """Espera a que la GPU termine lo encolado (para medir tiempos); en CPU no hace nada."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def _broadcast_int(value: int, device: torch.device) -> int:
-    """El entero ≥ 0 ``value`` del proceso 0, el mismo en todos los procesos (sin varios procesos, ``value``).
-
-    Bit a bit con :func:`course_lib.distributed.broadcast_flag`: se usa una vez por entrenamiento.
-    """
-    from course_lib import distributed
-
-    if distributed.rank_and_world()[1] == 1:
-        return value
-    return sum(int(distributed.broadcast_flag(bool(value >> bit & 1), device)) << bit for bit in range(48))
 
 
 def fit(
@@ -303,7 +275,7 @@ def fit(
         if per_step is not None and rank == 0:
             total = steps_for_budget(config.budget_seconds, seconds, step, per_step, config.cooldown_fraction,
                                      BUDGET_MARGIN)  # fmt: skip
-        calibrated = replace(config, steps=_broadcast_int(total, device))
+        calibrated = replace(config, steps=distributed.broadcast_int(total, device))
         if rank == 0:
             report_calibration(calibrated, per_step, step, progress)
         return calibrated

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from course_lib import Transformer, grammar
-from course_lib.train import TrainConfig, fit, init_distributed
+from course_lib.distributed import broadcast_int, init_distributed
+from course_lib.train import TrainConfig, fit
 
 
 def main(out: Path) -> None:
@@ -28,8 +29,9 @@ def main(out: Path) -> None:
         device=device,
         progress=False,
     )
+    shared = broadcast_int(5637 if rank == 0 else 1, device)  # el total que calibró el proceso 0
     torch.save(
-        {"state": model.state_dict(), "initial": initial, "world": world, "loss": history.train_loss},
+        {"state": model.state_dict(), "initial": initial, "world": world, "loss": history.train_loss, "int": shared},
         out / f"replica{rank}.pt",
     )
     torch.distributed.destroy_process_group()

@@ -248,6 +248,7 @@ def test_ddp_two_processes_keep_identical_replicas(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     first, second = (torch.load(tmp_path / f"replica{r}.pt") for r in (0, 1))
     assert first["world"] == second["world"] == 2
+    assert first["int"] == second["int"] == 5637, "broadcast_int: todos reciben el entero del proceso 0"
     for name, value in first["state"].items():
         assert torch.equal(value, second["state"][name]), f"las réplicas difieren en {name}"
     assert any(not torch.equal(v, first["initial"][k]) for k, v in first["state"].items()), "no entrenó"
