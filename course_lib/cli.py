@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 # Los mensajes de ``argparse`` en inglés → su traducción (patrones con \s: no son texto del curso).
@@ -30,6 +31,24 @@ def to_spanish(message: str) -> str:
     for pattern, spanish in ARGPARSE_ES:
         message = re.sub(pattern, spanish, message)
     return message
+
+
+def positive(kind: type[int] | type[float], what: str) -> Callable[[str], Any]:
+    """Un tipo de ``argparse`` que acepta un ``kind`` mayor que 0; si no, «debe ser {what} mayor que 0».
+
+    ``positive(int, "un entero")`` para ``--haz``; ``positive(float, "un número de minutos")`` para ``--minutos``.
+    """
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = kind(0)
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"debe ser {what} mayor que 0; recibí {text!r}")
+        return value
+
+    return parse
 
 
 class SpanishHelpFormatter(argparse.HelpFormatter):
@@ -55,4 +74,4 @@ class SpanishArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {to_spanish(message)}\nUsa --help para ver la ayuda.\n")
 
 
-__all__ = ["SpanishArgumentParser", "SpanishHelpFormatter", "to_spanish"]
+__all__ = ["SpanishArgumentParser", "SpanishHelpFormatter", "positive", "to_spanish"]

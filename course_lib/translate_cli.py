@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from course_lib.cli import SpanishArgumentParser
+from course_lib.cli import SpanishArgumentParser, positive
 from course_lib.data import DataError
 from course_lib.distributed import init_distributed
 from course_lib.translate import (
@@ -46,26 +46,9 @@ from course_lib.translator import TranslatorError
 USAGE_ERROR = 2  # el mismo código que usa `argparse` para una opción mal escrita
 
 
-def _positive(text: str) -> int:
-    """Tipo de ``argparse``: un entero mayor que 0 (para ``--haz``, ``--pasos`` y ``--limite``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"debe ser un entero mayor que 0; recibí {text!r}")
-    return value
-
-
-def _positive_minutes(text: str) -> float:
-    """Tipo de ``argparse``: minutos, un número mayor que 0 (``--minutos 2.5``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"debe ser un número de minutos mayor que 0; recibí {text!r}")
-    return value
+# Tipos de argparse: --haz, --pasos y --limite, enteros; --minutos, un número (2.5 vale).
+_positive = positive(int, "un entero")
+_positive_minutes = positive(float, "un número de minutos")
 
 
 def _parser() -> argparse.ArgumentParser:
