@@ -34,7 +34,7 @@ def to_spanish(message: str) -> str:
 
 
 def positive(kind: type[int] | type[float], what: str) -> Callable[[str], Any]:
-    """Un tipo de ``argparse`` que acepta un ``kind`` mayor que 0; si no, «debe ser {what} mayor que 0».
+    """Un tipo de ``argparse`` que acepta un ``kind`` mayor que 0; si no, explica qué se esperaba (``what``).
 
     ``positive(int, "un entero")`` para ``--haz``; ``positive(float, "un número de minutos")`` para ``--minutos``.
     """

@@ -46,7 +46,7 @@ from course_lib.translator import TranslatorError
 USAGE_ERROR = 2  # el mismo código que usa `argparse` para una opción mal escrita
 
 
-# Tipos de argparse: --haz, --pasos y --limite, enteros; --minutos, un número (2.5 vale).
+# Tipos de ``argparse``: --haz, --pasos y --limite, enteros; --minutos, un número (2.5 vale).
 _positive = positive(int, "un entero")
 _positive_minutes = positive(float, "un número de minutos")
 
