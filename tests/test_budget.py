@@ -237,6 +237,16 @@ def test_broadcast_int_without_processes_is_the_value(monkeypatch):
     assert distributed.broadcast_int(5637, torch.device("cpu")) == 5637
 
 
+# --- Recetas mal formadas -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("budget", [0, -5.0, math.nan, math.inf, True, "600"])
+def test_bad_budget_seconds_is_rejected_in_spanish(budget):
+    """Un presupuesto que no es un número de segundos > 0: error que nombra budget_seconds."""
+    with pytest.raises(ValueError, match="`budget_seconds` debe ser un número de segundos > 0"):
+        TrainConfig(budget_seconds=budget)
+
+
 def test_train_config_needs_a_length_and_a_coherent_cooldown():
     """Sin steps ni presupuesto, enfriamiento en pasos sin total o las dos formas a la vez: errores claros."""
     with pytest.raises(ValueError, match="`steps`.*`budget_seconds`"):
