@@ -21,37 +21,10 @@ import time
 
 import torch
 from torch import Tensor, nn
+from torch_baseline import TorchTransformer
 
-from course_lib.positional import PositionalEncoding, TokenEmbedding
 from course_lib.train import label_smoothing_loss
 from course_lib.transformer import Transformer
-
-
-class TorchTransformer(nn.Module):
-    """``torch.nn.Transformer`` con los mismos embeddings, posiciones y salida que course_lib."""
-
-    def __init__(self, vocab: int, d_model: int, n_heads: int, n_layers: int, d_ff: int, dropout: float) -> None:
-        super().__init__()
-        self.pad_id, self.d_model = 0, d_model
-        self.embed = TokenEmbedding(vocab, d_model)
-        self.positional = PositionalEncoding(d_model, 512, dropout)
-        self.core = nn.Transformer(
-            d_model, n_heads, n_layers, n_layers, d_ff, dropout, batch_first=True, norm_first=True
-        )
-        self.generator = nn.Linear(d_model, vocab)
-        self.generator.weight = self.embed.embedding.weight
-
-    def forward(self, src: Tensor, tgt: Tensor) -> Tensor:
-        causal = nn.Transformer.generate_square_subsequent_mask(tgt.size(1), device=tgt.device, dtype=torch.bool)
-        out = self.core(
-            self.positional(self.embed(src)),
-            self.positional(self.embed(tgt)),
-            tgt_mask=causal,
-            src_key_padding_mask=src == self.pad_id,
-            tgt_key_padding_mask=tgt == self.pad_id,
-            memory_key_padding_mask=src == self.pad_id,
-        )
-        return self.generator(out)
 
 
 def _batches(n: int, batch: int, length: int, vocab: int, device: torch.device) -> list[tuple[Tensor, Tensor]]:

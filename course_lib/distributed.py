@@ -4,7 +4,10 @@
 - :func:`rank_and_world`: qué proceso soy y cuántos hay (``(0, 1)`` sin ``torch.distributed``).
 - :func:`wrap_model`: el modelo envuelto en ``DistributedDataParallel`` cuando hay varios procesos.
 - :func:`broadcast_flag`: el valor de un booleano en el proceso 0, en todos los procesos (para
-  que todos paren en el mismo paso).
+  que todos paren en el mismo paso); :func:`broadcast_int` y :func:`broadcast_object`, lo mismo
+  para un entero y para cualquier objeto que ``pickle`` sepa guardar.
+- :func:`main_process_first`: el proceso 0 hace algo primero (descargar los datos) y los demás
+  esperan a que acabe.
 
 Es el único módulo de la biblioteca que importa ``torch.distributed``. El cuaderno 07,
 sección 17 («Desde la línea de órdenes»), muestra cómo lanzar el entrenamiento con ``torchrun``.
@@ -12,7 +15,10 @@ sección 17 («Desde la línea de órdenes»), muestra cómo lanzar el entrenami
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -82,3 +88,34 @@ def broadcast_int(value: int, device: torch.device) -> int:
     number = torch.tensor(value, dtype=torch.long, device=device)
     dist.broadcast(number, src=0)
     return int(number.item())
+
+
+def broadcast_object(value: Any) -> Any:
+    """El ``value`` del proceso 0 (algo que ``pickle`` sepa guardar), el mismo en todos los procesos.
+
+    Sin varios procesos, ``value``. Lo usa :func:`course_lib.translate.prepare_data` para que
+    solo el proceso 0 entrene el tokenizador y los demás reciban el suyo.
+    """
+    if rank_and_world()[1] == 1:
+        return value
+    box = [value if dist.get_rank() == 0 else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+@contextlib.contextmanager
+def main_process_first() -> Iterator[None]:
+    """Dentro del ``with``, el proceso 0 trabaja primero y los demás esperan a que termine.
+
+    Para que solo el proceso 0 descargue los datos y los demás los lean de la caché que deja.
+    Si el proceso 0 falla, los demás siguen igualmente (y fallarán o descargarán ellos): nadie
+    se queda esperando para siempre.
+    """
+    rank, world = rank_and_world()
+    if world > 1 and rank != 0:
+        dist.barrier()
+    try:
+        yield
+    finally:
+        if world > 1 and rank == 0:
+            dist.barrier()

@@ -1,7 +1,8 @@
 """Un paso de optimización: precisión mixta, escalado de la pérdida y recorte del gradiente (06 y 07).
 
 - :func:`amp_dtype`: el tipo de 16 bits de la precisión mixta que pide ``TrainConfig.precision``
-  (bf16 si la GPU lo admite, si no fp16; en CPU, ``None``: todo en fp32).
+  (en GPU, bf16 si la tarjeta lo admite, si no fp16; en CPU, bf16 solo si se pide y la CPU
+  tiene instrucciones bf16, :func:`cpu_has_bf16`; si no, ``None``: todo en fp32).
 - :func:`grad_scaler`: el ``GradScaler`` que necesita fp16 (y solo fp16) para que los gradientes
   pequeños no se queden en 0.
 - :func:`train_step`: hacia delante, pérdida con suavizado, hacia atrás, recorte y paso del
@@ -21,17 +22,36 @@ from torch import Tensor, nn
 from course_lib.losses import label_smoothing_loss
 
 
+def cpu_has_bf16() -> bool:
+    """Si la CPU calcula en bf16 con instrucciones propias (``avx512_bf16`` o AMX).
+
+    Sin ellas, PyTorch emula bf16 con conversiones y la precisión mixta va *más lenta* que fp32.
+    """
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """Tipo de la precisión mixta, o ``None`` para fp32.
 
+    - En CUDA: ``"auto"`` es bf16 si la tarjeta lo calcula de forma nativa (Ampere o posterior)
+      y fp16 si no (p. ej. una T4); ``"bf16"`` y ``"fp16"``, lo pedido.
+    - En CPU: ``"bf16"`` es bf16 si :func:`cpu_has_bf16` y fp32 si no (emulado sería más
+      lento); ``"auto"`` y ``"fp16"`` son fp32 (fp16 en CPU no acelera).
+    - En cualquier otro dispositivo, fp32.
+
     Args:
         precision: ``"auto"``, ``"bf16"``, ``"fp16"`` o ``"fp32"`` (véase ``TrainConfig``).
-        device: dónde se entrena; fuera de CUDA siempre es ``None``.
+        device: dónde se entrena.
     """
-    if device.type != "cuda" or precision == "fp32":
+    if precision == "fp32":
+        return None
+    if device.type == "cpu":
+        return torch.bfloat16 if precision == "bf16" and cpu_has_bf16() else None
+    if device.type != "cuda":
         return None
     if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+        return torch.bfloat16 if native else torch.float16
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 

@@ -40,8 +40,9 @@ class TrainConfig:
         label_smoothing: ``ε`` de :func:`label_smoothing_loss` (0.1 en el artículo).
         clip_norm: norma máxima del gradiente (0 = sin recorte).
         betas, eps, weight_decay: de AdamW (el artículo: 0.9, 0.98, 1e-9, sin decaimiento).
-        precision: ``"auto"`` (bf16 en GPU que lo admite, si no fp16; fp32 en CPU), ``"bf16"``,
-            ``"fp16"`` o ``"fp32"``.
+        precision: ``"auto"`` (en GPU, bf16 si la tarjeta lo calcula de forma nativa, si no fp16;
+            fp32 en CPU), ``"bf16"`` (también en CPU, si tiene instrucciones bf16), ``"fp16"`` o
+            ``"fp32"``; véase :func:`course_lib.step.amp_dtype`.
         checkpoint_dir: carpeta de los puntos de control (``None`` = no se guardan).
         checkpoint_every: guardar cada tantos pasos (0 = solo al final).
         eval_every: validar cada tantos pasos (0 = solo al final).

@@ -9,7 +9,7 @@ funciones::
 
 Con varias GPU: ``torchrun --nproc_per_node=4 -m course_lib.translate train --perfil gpu …``.
 
-Perfiles (:data:`PROFILES`): ``gpu`` (el modelo para una GPU), ``cpu`` (más pequeño, para un
+Perfiles (:data:`PROFILES`): ``gpu`` (una GPU grande), ``t4`` (la GPU de Colab), ``cpu`` (para un
 portátil) y ``diminuto`` (con frases sintéticas, sin descargas: para la corrección
 automática y las pruebas). Cada perfil da una :class:`course_lib.transformer.TransformerConfig`
 (:func:`model_config`); el traductor guardado lleva esa configuración, el tokenizador y los pesos.
@@ -28,7 +28,7 @@ import torch
 from course_lib import data as datasets
 from course_lib import grammar
 from course_lib.batching import BatchSource
-from course_lib.distributed import rank_and_world
+from course_lib.distributed import broadcast_object, main_process_first, rank_and_world
 from course_lib.evaluate import Scores, corpus_scores
 from course_lib.resume import check_resume
 from course_lib.tokenizer import BPETokenizer, train_tokenizer
@@ -64,6 +64,8 @@ class Profile:
         checkpoint_every, eval_every: cada cuántos pasos guardar y validar.
         synthetic: usar la gramática sintética del cuaderno 01 en vez de los datos reales.
         test_size: pares del conjunto de prueba que se evalúan (``None`` = los 10 000).
+        precision: la de ``TrainConfig.precision`` (``"bf16"`` en CPU: bf16 donde la CPU lo
+            calcula de forma nativa, fp32 donde no; :func:`course_lib.step.amp_dtype`).
     """
 
     name: str
@@ -86,6 +88,7 @@ class Profile:
     test_size: int | None = None
     minutes: float | None = None
     cooldown: float = 0.0
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         steps, minutes = self.steps, self.minutes
@@ -100,20 +103,27 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    # Una GPU de la clase de una H100 (bf16). Pendiente de medir: véase benchmarks/RESULTS.md.
+    # Una GPU grande (clase A100/H100, bf16 nativo y ≥ 30 GB): el tamaño del modelo base del
+    # artículo, 15 minutos. Sin medir aún en una GPU: véase benchmarks/RESULTS.md.
     "gpu": Profile(
         "gpu", d_model=512, n_heads=8, n_layers=6, d_ff=2048, dropout=0.1, vocab_size=16000, max_len=64,
-        max_tokens=16384, steps=12000, warmup=2000, lr_scale=1.0, valid_size=2000,
-        checkpoint_every=1000, eval_every=1000,
+        max_tokens=16384, steps=None, minutes=15.0, warmup=2000, lr_scale=1.0, cooldown=0.3, valid_size=2000,
+        checkpoint_every=500, eval_every=1000,
+    ),
+    # La GPU gratuita de Colab (una T4: 15 GB, fp16 con ``GradScaler``, sin bf16 nativo) y las de su
+    # clase: un modelo más estrecho y lotes que caben de sobra, 20 minutos. Sin medir aún.
+    "t4": Profile(
+        "t4", d_model=384, n_heads=6, n_layers=4, d_ff=1536, dropout=0.1, vocab_size=8000, max_len=64,
+        max_tokens=8192, steps=None, minutes=20.0, warmup=1000, lr_scale=1.0, cooldown=0.3, valid_size=2000,
+        checkpoint_every=500, eval_every=1000, precision="auto",
     ),
     # Un portátil: 10 minutos de entrenamiento en cualquier máquina; fit calibra cuántos pasos caben
     # (más en una máquina rápida), con el enfriamiento en el último 30 % de ellos. Sin dropout: en
-    # pocas épocas el modelo aún no memoriza. Las cifras de benchmarks/RESULTS.md son de la receta
-    # anterior, de 1700 pasos fijos.
+    # pocas épocas el modelo aún no memoriza. bf16 donde la CPU lo calcula de forma nativa.
     "cpu": Profile(
         "cpu", d_model=128, n_heads=4, n_layers=2, d_ff=512, dropout=0.0, vocab_size=4000, max_len=40,
         max_tokens=1536, steps=None, minutes=10.0, warmup=400, lr_scale=2.0, cooldown=0.3, valid_size=1000,
-        checkpoint_every=200, eval_every=500,
+        checkpoint_every=200, eval_every=500, precision="bf16",
     ),
     # Corrección automática y pruebas: segundos, sin red.
     "diminuto": Profile(
@@ -123,12 +133,28 @@ PROFILES: dict[str, Profile] = {
     ),
 }  # fmt: skip
 
+# El perfil gpu pide bf16 nativo (capacidad de cálculo ≥ 8.0: Ampere o posterior) y esta memoria.
+BIG_GPU_MEMORY = 30 * 2**30
 
-def default_profile() -> str:
-    """``diminuto`` en modo rápido; si no, ``gpu`` con CUDA y ``cpu`` sin ella."""
+
+def default_profile(device: torch.device | str | None = None) -> str:
+    """El perfil que conviene a ``device`` (por defecto, el que elegiría :func:`course_lib.get_device`).
+
+    - Modo rápido: ``diminuto``.
+    - CUDA: ``gpu`` en una tarjeta con bf16 nativo (capacidad de cálculo ≥ 8.0) y al menos 30 GB
+      (A100, H100…); si no, ``t4`` (la T4 de Colab, una V100, una tarjeta de escritorio).
+    - Cualquier otro dispositivo (CPU, o ``mps`` en un Mac): ``cpu``.
+    """
     if fast_mode():
         return "diminuto"
-    return "gpu" if torch.cuda.is_available() else "cpu"
+    if device is None:
+        device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type != "cuda":
+        return "cpu"
+    major, _ = torch.cuda.get_device_capability(device)
+    memory = torch.cuda.get_device_properties(device).total_memory
+    return "gpu" if major >= 8 and memory >= BIG_GPU_MEMORY else "t4"
 
 
 def get_profile(profile: str | Profile) -> Profile:
@@ -190,6 +216,9 @@ def prepare_data(
         data_path: copia local de ``spa-eng.zip`` o ``spa.txt`` (sin ella: caché o descarga).
         test_path: carpeta con tatoeba-test v2020-07-28 eng–spa (sin ella: caché o descarga).
         seed: semilla de la separación y del orden de los lotes.
+
+    Con varios procesos (``torchrun``), solo el proceso 0 descarga los datos y entrena el
+    tokenizador; los demás esperan, leen la caché y reciben su tokenizador.
     """
     source, _ = check_direction(direction)
     profile = get_profile(profile or default_profile())
@@ -197,8 +226,9 @@ def prepare_data(
         pairs = _synthetic_pairs(profile.max_pairs or 1000, seed)
         test = _synthetic_pairs(profile.test_size or 100, seed + 1)
     else:
-        pairs = datasets.load_spa_eng(data_path)
-        test = datasets.load_tatoeba_test(test_path)
+        with main_process_first():  # con torchrun, solo el proceso 0 descarga; los demás leen su caché
+            pairs = datasets.load_spa_eng(data_path)
+            test = datasets.load_tatoeba_test(test_path)
     kept = datasets.drop_test_overlap(pairs, test)
     dropped = len(pairs) - len(kept)
     train, valid = datasets.split_pairs(kept, profile.valid_size, seed=seed)
@@ -206,7 +236,13 @@ def prepare_data(
         train = train[: profile.max_pairs]
     if profile.test_size is not None:
         test = test[: profile.test_size]
-    tokenizer = train_tokenizer([e for e, _ in train] + [s for _, s in train], profile.vocab_size)
+    texts = [e for e, _ in train] + [s for _, s in train]
+    rank, world = rank_and_world()
+    if world == 1:
+        tokenizer = train_tokenizer(texts, profile.vocab_size)
+    else:  # con torchrun, lo entrena el proceso 0 y los demás reciben el mismo
+        trained = train_tokenizer(texts, profile.vocab_size).to_str() if rank == 0 else None
+        tokenizer = BPETokenizer.from_str(broadcast_object(trained))
 
     def orient(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
         return list(items) if source == "en" else [(s, e) for e, s in items]
@@ -296,6 +332,7 @@ def training_config(
         checkpoint_every=profile.checkpoint_every if checkpoint_dir else 0,
         eval_every=profile.eval_every,
         seed=seed,
+        precision=profile.precision,
     )
 
 

@@ -150,7 +150,7 @@ def _train(args: argparse.Namespace) -> int:
     """``train``: prepara los datos, entrena (o reanuda) y guarda el traductor."""
     rank, _, device = init_distributed()
     try:
-        profile = get_profile(args.perfil or default_profile())
+        profile = get_profile(args.perfil or default_profile(device))
         data = prepare_data(args.sentido, profile, args.datos, args.prueba, seed=args.semilla)
         if rank == 0:
             print(

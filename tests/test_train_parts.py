@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from course_lib import budget, checkpoints, checks, distributed, losses, schedule, train
+from course_lib import step as step_module
 from course_lib.budget import Stopwatch
 from course_lib.checkpoints import (
     load_checkpoint,
@@ -139,14 +140,37 @@ def test_train_step_runs_the_forward_pass_in_the_mixed_precision_type():
 
 
 def test_amp_dtype_follows_the_precision(monkeypatch):
-    """fp32 en CPU siempre; en CUDA, lo pedido, y con «auto», bf16 solo si la tarjeta lo admite."""
+    """En CUDA, lo pedido, y con «auto», bf16 solo si la tarjeta lo calcula de forma nativa."""
     cuda = torch.device("cuda", 0)
-    assert all(amp_dtype(p, CPU) is None for p in ("auto", "bf16", "fp16", "fp32"))
     assert amp_dtype("fp32", cuda) is None
     assert amp_dtype("bf16", cuda) is torch.bfloat16 and amp_dtype("fp16", cuda) is torch.float16
+    asked = []
     for supported, expected in ((True, torch.bfloat16), (False, torch.float16)):
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, s=supported, **k: s)
+
+        def fake(including_emulation=True, s=supported):
+            asked.append(including_emulation)
+            return s
+
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", fake)
         assert amp_dtype("auto", cuda) is expected
+    assert asked == [False, False], "una T4 emula bf16: «auto» debe preguntar por bf16 nativo"
+    assert amp_dtype("bf16", torch.device("mps")) is None
+
+
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_amp_dtype_on_cpu_uses_bf16_only_when_asked_and_native(monkeypatch, has_bf16):
+    """En CPU: bf16 solo con «bf16» y una CPU con instrucciones bf16; si no, fp32."""
+    monkeypatch.setattr(step_module, "cpu_has_bf16", lambda: has_bf16)
+    assert amp_dtype("bf16", CPU) is (torch.bfloat16 if has_bf16 else None)
+    assert all(amp_dtype(p, CPU) is None for p in ("auto", "fp16", "fp32"))
+
+
+def test_cpu_has_bf16_reads_the_cpu_capabilities(monkeypatch):
+    """Cualquiera de las dos capacidades basta; ninguna, no."""
+    for avx, amx in ((True, False), (False, True), (False, False)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda a=avx: a)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda a=amx: a)
+        assert step_module.cpu_has_bf16() is (avx or amx)
 
 
 def test_grad_scaler_only_for_fp16():

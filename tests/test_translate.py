@@ -169,7 +169,7 @@ def test_resume_after_interruption_continues_from_the_checkpoint(tmp_path):
 
 def test_profiles_and_model():
     """Los perfiles existen, el modelo comparte embeddings y usa pre-LN; errores en español."""
-    assert set(PROFILES) == {"gpu", "cpu", "diminuto"}
+    assert set(PROFILES) == {"gpu", "t4", "cpu", "diminuto"}
     assert default_profile() in PROFILES
     data = prepare_data("en-es", "diminuto")
     model = build_model("diminuto", data.tokenizer)
