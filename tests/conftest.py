@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cuadernos import make_course, nbgrader, per_assignment
+from tests.lecturas import counting_reads
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,9 @@ def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         return root
 
     return per_assignment(build)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Cuenta quién lee tensores desde Python (véase tests/lecturas.py)."""
+    return counting_reads(monkeypatch)

@@ -14,9 +14,6 @@ muestran que el recuento detecta una lectura por paso.
 
 from __future__ import annotations
 
-import sys
-from collections import Counter
-
 import pytest
 import torch
 from torch import Tensor, nn
@@ -24,6 +21,7 @@ from torch import Tensor, nn
 from course_lib import Transformer, decode
 from course_lib.decode import SYNC_EVERY, _NextToken, beam_search, greedy_decode
 from course_lib.masks import padding_mask
+from tests.lecturas import device_reads
 from tests.test_decode import CASES, EOS, SOS, TRAP, MarkovStub, random_source, random_translator
 
 # --- Los bucles de antes, copiados tal cual (la referencia) ----------------------------------------
@@ -129,41 +127,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-READS = ("item", "tolist", "__bool__", "__int__", "__float__", "__index__")
-
-# TokenEmbedding comprueba el rango de los índices solo si están en la CPU (en la GPU no lo hace,
-# precisamente para no esperar): en esta prueba, que corre en la CPU, no cuenta.
-CPU_ONLY = {("positional.py", "forward")}
-
-
-@pytest.fixture
-def reads(monkeypatch) -> Counter:
-    """Sustituye los métodos de ``torch.Tensor`` que leen un valor por unos que cuentan quién los llama.
-
-    Devuelve el contador ``{(método, archivo, función que llama): veces}``, que se vacía con ``clear()``.
-    """
-    counter: Counter = Counter()
-
-    def counting(name: str):
-        original = getattr(torch.Tensor, name)
-
-        def read(self, *args, **kwargs):
-            caller = sys._getframe(1).f_code
-            counter[name, caller.co_filename.rsplit("/", 1)[-1], caller.co_name] += 1
-            return original(self, *args, **kwargs)
-
-        return read
-
-    for name in READS:
-        monkeypatch.setattr(torch.Tensor, name, counting(name))
-    return counter
-
-
-def device_reads(counter: Counter) -> int:
-    """Las lecturas que también habría en una GPU."""
-    return sum(n for (_, file, function), n in counter.items() if (file, function) not in CPU_ONLY)
 
 
 @pytest.fixture
