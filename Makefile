@@ -127,5 +127,18 @@ export: $(INSTALADO_DOCENTE)
 corregir-todo: recoger autograde feedback export
 	@echo "Listo: $(CUADERNO) recogido, corregido, con comentarios y exportado a grades.csv."
 
+# Las notas de una clase (gradebook.db, autograded/, feedback/, grades.csv) no se recuperan: se
+# borran solo si quien lo pide lo confirma (CONFIRMAR=si, o escribiendo «si» en la terminal).
+NOTAS_DE_CLASE = $(wildcard gradebook.db autograded feedback grades.csv)
+CONFIRMAR ?=
 limpiar:
+	@if [ -n "$(NOTAS_DE_CLASE)" ] && [ "$(CONFIRMAR)" != "si" ]; then \
+	  echo "make limpiar borraría las notas de la clase: $(NOTAS_DE_CLASE)."; \
+	  if [ -t 0 ]; then \
+	    printf '¿Borrarlas? No se pueden recuperar. Escribe «si» para seguir: '; read respuesta; \
+	    [ "$$respuesta" = si ] || { echo "No se ha borrado nada."; exit 1; }; \
+	  else \
+	    echo "No se ha borrado nada. Para borrarlas sin preguntar: make limpiar CONFIRMAR=si"; exit 1; \
+	  fi; \
+	fi
 	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback downloaded grades.csv

@@ -81,3 +81,33 @@ def test_autograde_without_submissions_explains(course_copy: Path) -> None:
     )
     assert result.returncode != 0
     assert "No hay entregas" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("confirm", [None, "no", "si"])
+def test_limpiar_asks_before_deleting_a_class_grades(tmp_path: Path, confirm: str | None) -> None:
+    """Sin CONFIRMAR=si (y sin terminal a la que preguntar), make limpiar no borra las notas ni nada más."""
+    shutil.copy2(ROOT / "Makefile", tmp_path / "Makefile")
+    venv = tmp_path / "entorno"
+    venv.mkdir()
+    for name in ("autograded/ana", "feedback/ana"):
+        (tmp_path / name).mkdir(parents=True)
+    (tmp_path / "gradebook.db").write_text("notas")
+    (tmp_path / "grades.csv").write_text("ana,10")
+    command = ["make", "limpiar", f"VENV={venv}"] + ([f"CONFIRMAR={confirm}"] if confirm else [])
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    names = ("gradebook.db", "grades.csv", "autograded", "feedback", "entorno")
+    kept = [name for name in names if (tmp_path / name).exists()]
+    if confirm == "si":
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert kept == []
+    else:
+        assert result.returncode != 0 and "CONFIRMAR=si" in result.stdout, result.stdout
+        assert kept == ["gradebook.db", "grades.csv", "autograded", "feedback", "entorno"]
+
+
+def test_limpiar_without_grades_does_not_ask(tmp_path: Path) -> None:
+    shutil.copy2(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "entorno").mkdir()
+    result = subprocess.run(["make", "limpiar", f"VENV={tmp_path / 'entorno'}"], cwd=tmp_path, capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert result.returncode == 0 and not (tmp_path / "entorno").exists(), result.stdout + result.stderr
