@@ -20,6 +20,8 @@ c.ClearSolutions.text_stub = "ESCRIBE AQUÍ TU RESPUESTA"
 # del directorio del curso (no ve solutions/, gradebook.db, .git ni otras entregas), con límites
 # de memoria y CPU, que restaura su estado limpio antes de cada prueba calificada y que, si muere
 # o se cuelga, da 0 a lo que faltaba por ejecutar sin parar la corrección de los demás.
+# Antes, al sanear cada entrega, devuelve los metadatos de nbgrader perdidos y las pruebas
+# borradas (course_grading/restore.py) y lo avisa en el registro.
 # Tiempo máximo por celda: en modo rápido ninguna celda pasa de unos segundos.
 import os  # noqa: E402
 

@@ -8,6 +8,8 @@ El alumnado no las necesita ni las instala (``pip install .`` o la celda de Cola
 - :mod:`course_grading.preprocessors`: los preprocesadores de nbgrader del curso
   (``GuardedExecute``: ejecución endurecida; ``ShortTracebacks``: comentarios sin las pruebas
   ocultas; ``harden``: lo que activa ``nbgrader_config.py``).
+- :mod:`course_grading.restore`: devuelve los metadatos de nbgrader a una entrega que los perdió
+  (celdas copiadas a un cuaderno nuevo) y vuelve a poner las pruebas borradas.
 - :mod:`course_grading.kernel`: el núcleo de corrección, que devuelve el intérprete a su estado
   limpio antes de cada prueba calificada.
 - :mod:`course_grading.sandbox`: el lanzador de ese núcleo, aislado del directorio del curso y

@@ -5,8 +5,10 @@
   pruebas ocultas que IPython muestra como contexto.
 - :func:`harden` configura la corrección endurecida: :class:`GuardedExecute` (núcleo
   aislado y con límites, estado limpio antes de cada prueba, núcleos muertos o colgados
-  que no paran la corrección, salida limitada) y :func:`suspicious_answers` (respuestas
-  que el docente debería leer). Lo prueba tests/test_hostiles.py.
+  que no paran la corrección, salida limitada), :func:`suspicious_answers` (celdas
+  que el docente debería leer) y :class:`course_grading.restore.RestoreMetadata` (entregas
+  que perdieron los metadatos de nbgrader o borraron pruebas). Lo prueban
+  tests/test_hostiles.py y tests/test_metadatos_perdidos.py.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Bool, Integer, Unicode
 
 from course_grading import sandbox
 from course_grading.kernel import MARKER
+from course_grading.restore import RestoreMetadata
 
 
 class ShortTracebacks(Preprocessor):
@@ -53,24 +57,44 @@ class ShortTracebacks(Preprocessor):
 
 KERNEL_NAME = "curso-calificacion"
 NOT_RUN = "CeldaNoEjecutada"
-# Lo que en una respuesta sugiere tocar el intérprete: no se penaliza solo, se señala al docente.
+# Lo que en el código del alumno sugiere tocar el intérprete: no se penaliza solo, se señala al
+# docente. ``exec(``, ``eval(`` y ``compile(`` sueltos: ``modelo.eval()`` no cuenta.
 SUSPICIOUS = re.compile(
     r"get_ipython|set_custom_exc|input_transformers|ast_transformers|events\.register|__builtins__|"
-    r"\bbuiltins\b|sys\.modules|sys\.settrace|excepthook|showtraceback|\bos\._exit|\bexec\(|\beval\(|"
-    r"\bcompile\(|importlib|__import__|\bgc\b|\binspect\b|ctypes|subprocess|\bsignal\b|threading|"
+    r"\bbuiltins\b|sys\.modules|sys\.settrace|excepthook|showtraceback|\bos\._exit|(?<![\w.])(?:exec|eval|compile)\(|"
+    r"importlib|__import__|\bgc\b|\binspect\b|ctypes|subprocess|\bsignal\b|threading|"
     r"\bsetattr\((torch|checks|course_lib|np)\b|\b(torch|checks|np|F)(\.\w+)+\s*=[^=]|gradebook|solutions"
 )
 
 
+def is_instructor_cell(cell: NotebookNode) -> bool:
+    """¿Es una celda bloqueada de la fuente (prueba, configuración, comprobación)?
+
+    Tras el saneado de nbgrader (``OverwriteCells``) su código es el de la base de notas, no
+    el del alumno: lo confirma que su suma de comprobación coincida con su código.
+    """
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if not (meta.get("grade_id") and utils.is_locked(cell)) or utils.is_solution(cell):
+        return False
+    return meta.get("checksum") == utils.compute_checksum(cell)
+
+
 def suspicious_answers(nb: NotebookNode) -> dict[str, list[str]]:
-    """``{grade_id: [fragmentos]}`` de las respuestas que parecen tocar el intérprete o el curso."""
+    """``{celda: [fragmentos]}`` del código del alumno que parece tocar el intérprete o el curso.
+
+    Lee toda celda de código que el alumno pudo escribir: las respuestas (por su
+    ``grade_id``) y cualquier otra, también las que añadió (``celda <n>``, contando desde
+    1); solo se saltan las celdas bloqueadas de la fuente (:func:`is_instructor_cell`).
+    """
     found = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
-            hits = sorted({m.group(0).strip() for m in SUSPICIOUS.finditer(cell.source)})
-            if hits:
-                found[meta.get("grade_id", "?")] = hits
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code" or is_instructor_cell(cell):
+            continue
+        hits = sorted({m.group(0).strip() for m in SUSPICIOUS.finditer(cell.source)})
+        if hits:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            name = meta.get("grade_id") if meta.get("solution") else None
+            found[name or f"celda {number}"] = hits
     return found
 
 
@@ -108,7 +132,11 @@ class GuardedExecute(Execute):
         flagged = suspicious_answers(nb)
         if flagged:
             details = "; ".join(f"{k}: {', '.join(v)}" for k, v in flagged.items())
-            self.log.warning("REVISAR A MANO: respuestas que tocan el intérprete o el curso (%s)", details)
+            info = (resources or {}).get("nbgrader", {})
+            submission = f"{info.get('student', '?')}/{info.get('notebook', '?')}"
+            self.log.warning(
+                "REVISAR A MANO: la entrega %s tiene código que toca el intérprete o el curso (%s)", submission, details
+            )
         original = copy.deepcopy(nb)
         try:
             return super().preprocess(nb, resources, km)
@@ -219,6 +247,10 @@ def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     os.environ["JUPYTER_PATH"] = os.pathsep.join([base, *[p for p in paths if p != base]])
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p for p in default]
+    # Antes de que ``OverwriteCells`` reescriba las celdas bloqueadas: les devuelve los metadatos perdidos.
+    sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
+    at = sanitize.index(OverwriteCells)
+    c.Autograde.sanitize_preprocessors = [*sanitize[:at], RestoreMetadata, *sanitize[at:]]
     c.GuardedExecute.timeout = timeout
     c.GuardedExecute.interrupt_on_timeout = True
     c.GuardedExecute.error_on_timeout = {
