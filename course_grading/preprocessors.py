@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +116,14 @@ class GuardedExecute(Execute):
       las celdas que faltan no se ejecutan y cada una recibe un error: puntúan 0 y el resto de la
       nota (lo ya ejecutado) se conserva. La corrección de los demás sigue.
     - Limita los bytes de salida por celda (los errores se guardan siempre).
+    - Antes de nada comprueba que el núcleo se puede aislar (:func:`check_isolation`): si no, no
+      corrige y explica por qué y cómo salir; con ``CURSO_AISLAMIENTO=si_es_posible`` corrige
+      sin aislar y cada línea del registro lo dice («SIN AISLAMIENTO»).
+    - Habla con el núcleo por sockets de Unix en una carpeta temporal propia (el núcleo aislado no
+      tiene red, ni siquiera ``127.0.0.1``).
+    - Si la ejecución entera falla (p. ej. un núcleo que no arrancó a tiempo en una máquina
+      cargada), la repite con un núcleo nuevo hasta ``execute_retries`` veces (1 con
+      :func:`harden`). Es la opción de nbgrader, que nbgrader 0.9.6 declara pero no usa.
     """
 
     kernel_name = Unicode(KERNEL_NAME).tag(config=True)
@@ -128,24 +139,50 @@ class GuardedExecute(Execute):
         self._truncated: set[int] = set()
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> tuple[NotebookNode, Any]:
+        info = (resources or {}).get("nbgrader", {})
+        submission = f"{info.get('student', '?')}/{info.get('notebook', '?')}"
+        if not check_isolation(self.log):
+            self.log.warning("Corrigiendo %s SIN AISLAMIENTO (CURSO_AISLAMIENTO=%s).", submission, _policy())
         self._reset()
         flagged = suspicious_answers(nb)
         if flagged:
             details = "; ".join(f"{k}: {', '.join(v)}" for k, v in flagged.items())
-            info = (resources or {}).get("nbgrader", {})
-            submission = f"{info.get('student', '?')}/{info.get('notebook', '?')}"
             self.log.warning(
                 "REVISAR A MANO: la entrega %s tiene código que toca el intérprete o el curso (%s)", submission, details
             )
         original = copy.deepcopy(nb)
+        for attempt in range(self.execute_retries + 1):
+            try:
+                return super().preprocess(copy.deepcopy(original) if attempt else nb, resources, km)
+            except Exception as error:
+                if attempt == self.execute_retries:
+                    raise
+                self.log.warning(
+                    "La ejecución de %s falló (%s: %s); se repite con un núcleo nuevo (intento %d de %d).",
+                    submission,
+                    type(error).__name__,
+                    error,
+                    attempt + 2,
+                    self.execute_retries + 1,
+                )
+                self._reset()
+        raise AssertionError("inalcanzable")
+
+    def create_kernel_manager(self) -> Any:
+        """Sockets de Unix en una carpeta temporal propia: el núcleo aislado no tiene red."""
+        km = super().create_kernel_manager()
+        self._runtime = tempfile.mkdtemp(prefix="curso-nucleo-")
+        km.transport = "ipc"
+        km.connection_file = os.path.join(self._runtime, "kernel.json")
+        km.ip = os.path.join(self._runtime, "ipc")
+        return km
+
+    async def _async_cleanup_kernel(self) -> None:
         try:
-            return super().preprocess(nb, resources, km)
-        except Exception as error:  # p. ej. un núcleo que no arrancó a tiempo en una máquina cargada
-            self.log.warning(
-                "La ejecución falló (%s: %s); se repite una vez con un núcleo nuevo.", type(error).__name__, error
-            )
-            self._reset()
-            return super().preprocess(original, resources, km)
+            await super()._async_cleanup_kernel()
+        finally:
+            if getattr(self, "_runtime", None):
+                shutil.rmtree(self._runtime, ignore_errors=True)
 
     async def async_execute_cell(
         self, cell: NotebookNode, cell_index: int, execution_count: int | None = None, store_history: bool = True
@@ -233,6 +270,62 @@ def install_kernelspec(base: str | Path | None = None) -> Path:
     return base
 
 
+class IsolationUnavailable(RuntimeError):
+    """No se puede aislar el núcleo y nadie pidió corregir sin aislamiento."""
+
+
+class _Unisolated(logging.Filter):
+    """Antepone «SIN AISLAMIENTO» a cada línea del registro de una corrección sin aislar."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(UNISOLATED):
+            record.msg = f"{UNISOLATED} · {record.msg}"
+        return True
+
+
+UNISOLATED = "SIN AISLAMIENTO"
+
+
+def _policy() -> str:
+    return os.environ.get(sandbox.POLICY, "obligatorio")
+
+
+def isolation_message(problem: str) -> str:
+    """El mensaje que para la corrección: por qué no se aísla y las salidas exactas."""
+    return (
+        f"No corrijo: no puedo aislar el núcleo de corrección porque {problem}.\n"
+        "Sin aislamiento, el código de cada entrega podría leer las soluciones, la base de notas (con las "
+        "pruebas ocultas) y tu carpeta personal, y usar la red. Salidas:\n"
+        "  1. Activar el aislamiento. En Ubuntu 24.04 (AppArmor), hasta reiniciar:\n"
+        "       `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`\n"
+        "     o, para siempre y solo para `unshare`, un perfil de AppArmor (ver «Entregas hostiles o rotas» "
+        "en el README). Sin `unshare`: `sudo apt install util-linux`. En macOS o Windows: corrige en Linux "
+        "(una máquina virtual).\n"
+        f"  2. Corregir sin aislar, a sabiendas: {sandbox.POLICY}=si_es_posible make autograde\n"
+        f"     (cada línea del registro de esa corrección dirá «{UNISOLATED}»)."
+    )
+
+
+def check_isolation(log: logging.Logger | logging.LoggerAdapter) -> bool:
+    """¿Se corrige aislado? Si no se puede y no se pidió lo contrario, lanza :class:`IsolationUnavailable`.
+
+    Con ``CURSO_AISLAMIENTO=si_es_posible`` (o ``no``) devuelve ``False`` y desde ese momento cada
+    línea de ``log`` empieza por «SIN AISLAMIENTO».
+    """
+    policy = _policy()
+    problem = "se pidió no aislar (CURSO_AISLAMIENTO=no)" if policy == "no" else sandbox.isolation_problem()
+    if problem is None:
+        return True
+    if policy not in ("si_es_posible", "no"):
+        message = isolation_message(problem)
+        log.error(message)
+        raise IsolationUnavailable(message)
+    logger = getattr(log, "logger", log)
+    if not any(isinstance(f, _Unisolated) for f in logger.filters):
+        logger.addFilter(_Unisolated())
+    return False
+
+
 def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     """Configura nbgrader (el objeto ``c`` de ``nbgrader_config.py``) para corregir con defensas.
 
@@ -252,6 +345,7 @@ def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     at = sanitize.index(OverwriteCells)
     c.Autograde.sanitize_preprocessors = [*sanitize[:at], RestoreMetadata, *sanitize[at:]]
     c.GuardedExecute.timeout = timeout
+    c.GuardedExecute.execute_retries = 1  # un núcleo que no arrancó a tiempo en una máquina cargada
     c.GuardedExecute.interrupt_on_timeout = True
     c.GuardedExecute.error_on_timeout = {
         "ename": "CellTimeoutError",
@@ -261,3 +355,7 @@ def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     hidden = [p for p in os.environ.get(sandbox.HIDE, "").split(os.pathsep) if p]
     course = str(Path(root).resolve())
     os.environ[sandbox.HIDE] = os.pathsep.join([*hidden, course] if course not in hidden else hidden)
+    os.environ.setdefault(sandbox.POLICY, "obligatorio")
+    if _policy() != "obligatorio":
+        # Corrección sin aislar pedida a sabiendas: que lo diga desde la primera línea de autograde.
+        check_isolation(logging.getLogger("AutogradeApp"))

@@ -6,25 +6,33 @@ lo instala :func:`course_grading.preprocessors.install_kernelspec`). Se ejecuta 
 unos segundos por cuaderno corregido. Antes de ejecutar nada del alumno:
 
 1. **Aislamiento** (Linux): se vuelve a lanzar dentro de espacios de nombres de usuario,
-   montaje y procesos (``unshare``, del paquete ``util-linux``, sin privilegios). Ahí tapa el directorio del
-   curso con un sistema de archivos vacío y solo vuelve a montar lo imprescindible: la carpeta
-   de la entrega que se corrige y, si están dentro, ``course_lib/``, ``course_grading/`` y el entorno virtual. Así el
-   código del alumno no puede leer ``solutions/``, la base de notas (con las pruebas ocultas),
-   ``.git`` ni las entregas de los demás; tampoco a través de ``/proc`` (se monta uno nuevo).
-2. **Límites** (``setrlimit``): memoria virtual y tiempo de CPU. Pasarse de memoria da un
+   montaje, procesos y red (``unshare``, del paquete ``util-linux``, sin privilegios). Ahí tapa el directorio del
+   curso y la carpeta personal de quien corrige (``HOME``) con sistemas de archivos vacíos y solo vuelve a
+   montar lo imprescindible: la carpeta de la entrega que se corrige, la carpeta temporal con el archivo
+   de conexión del núcleo y, si están dentro, ``course_lib/``, ``course_grading/``, el entorno virtual y el
+   Python base. Así el código del alumno no puede leer ``solutions/``, la base de notas (con las pruebas
+   ocultas), ``.git``, las entregas de los demás ni los archivos personales del docente (claves, tokens);
+   tampoco a través de ``/proc`` (se monta uno nuevo). ``HOME`` pasa a ser una carpeta temporal nueva y vacía.
+   El espacio de red nuevo no tiene interfaces activas, ni siquiera ``127.0.0.1``: el núcleo habla con
+   nbgrader por sockets de Unix (transporte ``ipc``, lo pone :class:`course_grading.preprocessors.GuardedExecute`).
+2. **Entorno**: sin GPU (``CUDA_VISIBLE_DEVICES`` vacía) y sin barras de progreso (``TQDM_DISABLE=1``),
+   con o sin aislamiento.
+3. **Límites** (``setrlimit``): memoria virtual y tiempo de CPU. Pasarse de memoria da un
    ``MemoryError`` en la celda; pasarse de CPU termina el núcleo y la corrección sigue.
-3. Arranca :class:`course_grading.kernel.GradingKernel`.
+4. Arranca :class:`course_grading.kernel.GradingKernel`.
 
 Variables de entorno (las pone :func:`course_grading.preprocessors.harden`):
 
 - ``CURSO_CALIFICACION_OCULTAR``: rutas a tapar, separadas por ``os.pathsep``.
-- ``CURSO_AISLAMIENTO``: ``obligatorio`` (sin aislamiento el núcleo no arranca),
-  ``si_es_posible`` (por defecto: avisa en el registro y sigue) o ``no``.
+- ``CURSO_AISLAMIENTO``: ``obligatorio`` (por defecto: sin aislamiento no se corrige),
+  ``si_es_posible`` (aísla si puede; si no, corrige sin aislar y lo dice en cada línea del registro) o
+  ``no`` (nunca aísla).
 - ``CURSO_LIMITE_MEMORIA_MB`` (4096) y ``CURSO_LIMITE_CPU_S`` (900).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import resource
@@ -42,20 +50,54 @@ HIDE = "CURSO_CALIFICACION_OCULTAR"
 POLICY = "CURSO_AISLAMIENTO"
 MEMORY_MB = "CURSO_LIMITE_MEMORIA_MB"
 CPU_S = "CURSO_LIMITE_CPU_S"
-UNSHARE = ["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+UNSHARE = ["--user", "--map-root-user", "--mount", "--pid", "--net", "--fork", "--kill-child", "--mount-proc"]
+# Con o sin aislamiento: sin GPU (la corrección compara en CPU) y sin barras de progreso en las salidas.
+KERNEL_ENV = {"CUDA_VISIBLE_DEVICES": "", "TQDM_DISABLE": "1"}
+APPARMOR = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
 
 
 def _log(message: str) -> None:
     print(f"[curso] {message}", file=sys.stderr, flush=True)
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+@functools.cache
+def isolation_problem() -> str | None:
+    """Por qué este sistema no puede crear los espacios de nombres sin privilegios (``None`` si puede)."""
+    if not sys.platform.startswith("linux"):
+        return (
+            f"este sistema ({sys.platform}) no tiene los espacios de nombres de usuario de Linux "
+            "(macOS y Windows no los tienen)"
+        )
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return "falta el programa `unshare` (paquete util-linux)"
+    try:
+        probe = subprocess.run([unshare, *UNSHARE, "true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"`unshare` no funciona ({error})"
+    if probe.returncode == 0:
+        return None
+    detail = probe.stderr.strip().splitlines()[-1:] or [f"código {probe.returncode}"]
+    if _read(APPARMOR) == "1":
+        return (
+            "AppArmor no deja crear espacios de nombres de usuario sin privilegios "
+            f"(kernel.apparmor_restrict_unprivileged_userns=1, lo normal en Ubuntu 24.04; `unshare` dice: {detail[0]})"
+        )
+    if _read(Path("/proc/sys/kernel/unprivileged_userns_clone")) == "0":
+        return f"Linux los tiene desactivados (kernel.unprivileged_userns_clone=0; `unshare` dice: {detail[0]})"
+    return f"`unshare` falla (¿un contenedor que no los permite?): {detail[0]}"
+
+
 def isolation_available() -> bool:
     """¿Puede este sistema crear los espacios de nombres sin privilegios?"""
-    unshare = shutil.which("unshare")
-    if not sys.platform.startswith("linux") or unshare is None:
-        return False
-    probe = subprocess.run([unshare, *UNSHARE, "true"], capture_output=True, timeout=30)
-    return probe.returncode == 0
+    return isolation_problem() is None
 
 
 def _die_with_parent() -> None:
@@ -74,14 +116,15 @@ def _die_with_parent() -> None:
 
 
 def _reexec_isolated(argv: list[str]) -> None:
-    policy = os.environ.get(POLICY, "si_es_posible")
+    policy = os.environ.get(POLICY, "obligatorio")
     if policy == "no" or not os.environ.get(HIDE):
         return
-    if not isolation_available():
-        if policy == "obligatorio":
-            _log("No puedo aislar el núcleo (hace falta Linux con `unshare` y espacios de nombres de usuario).")
+    problem = isolation_problem()
+    if problem:
+        if policy != "si_es_posible":
+            _log(f"No puedo aislar el núcleo: {problem}. Ver «Entregas hostiles o rotas» en el README.")
             raise SystemExit(3)
-        _log("AVISO: núcleo SIN aislar: el código del alumno podría leer los archivos del curso.")
+        _log("AVISO: núcleo SIN AISLAMIENTO: el código del alumno podría leer los archivos del curso y usar la red.")
         return
     env = dict(os.environ, **{STAGE: "1"})
     _die_with_parent()
@@ -115,14 +158,28 @@ def _hide(paths: list[Path], keep: list[Path]) -> None:
             _mount("--bind", str(copy), str(path))
 
 
-def _isolate() -> None:
+def _connection_dir(argv: list[str]) -> list[Path]:
+    """La carpeta del archivo de conexión (``-f``): ahí están también los sockets de Unix del núcleo."""
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag in ("-f", "--f"):
+            return [Path(value).resolve().parent]
+    return [Path(a.split("=", 1)[1]).resolve().parent for a in argv if a.startswith(("-f=", "--f="))]
+
+
+def _isolate(argv: list[str]) -> None:
     cwd = Path.cwd()
     hidden = [Path(p).resolve() for p in os.environ.get(HIDE, "").split(os.pathsep) if p and Path(p).exists()]
+    home = Path(os.path.expanduser("~")).resolve()
+    if home.is_dir() and home != Path("/"):
+        hidden.append(home)  # la carpeta personal de quien corrige: claves, tokens, otros cursos
     packages = [importlib.util.find_spec(name) for name in ("course_lib", "course_grading")]
     code = [Path(p).resolve() for spec in packages for p in spec.submodule_search_locations]
-    keep = [cwd, *code, Path(sys.prefix).resolve()]
-    _hide(sorted(hidden, key=lambda p: len(p.parts)), keep)
+    # El Python base (p. ej. el de ``pyenv``, dentro de ``HOME``) hace falta para seguir importando.
+    python = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    keep = [cwd, *code, *sorted(python), *_connection_dir(argv)]
+    _hide(sorted(set(hidden), key=lambda p: len(p.parts)), keep)
     os.chdir(cwd)  # vuelve a entrar por el montaje nuevo (el viejo directorio quedó tapado)
+    os.environ["HOME"] = tempfile.mkdtemp(prefix="curso-home-")
     for name in (HIDE, STAGE):
         os.environ.pop(name, None)
 
@@ -138,7 +195,8 @@ def main(argv: list[str]) -> None:
     if not os.environ.get(STAGE):
         _reexec_isolated(argv)  # si aísla, no vuelve
     else:
-        _isolate()
+        _isolate(argv)
+    os.environ.update(KERNEL_ENV)
     _limit()
     from ipykernel.kernelapp import IPKernelApp
 
