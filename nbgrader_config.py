@@ -35,11 +35,15 @@ harden(c, root=os.path.dirname(os.path.abspath(__file__)), timeout=120)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from course_grading.preprocessors import ShortTracebacks  # noqa: E402
+from course_grading.preprocessors import FeedbackExporter, SanitizeAnswers, ShortTracebacks  # noqa: E402
 
+# Tampoco ejecutan nada que venga de la entrega: SanitizeAnswers (salidas) y FeedbackExporter
+# (celdas de Markdown) escapan el HTML activo que escribió el alumno (``<script>``, ``onerror=``…).
+c.GenerateFeedback.exporter_class = FeedbackExporter
 c.GenerateFeedback.preprocessors = [
     ClearHiddenTests,
     ShortTracebacks,
+    SanitizeAnswers,
     GetGrades,
     CSSHTMLHeaderPreprocessor,
 ]

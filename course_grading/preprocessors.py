@@ -8,7 +8,9 @@
   que no paran la corrección, salida limitada), :func:`suspicious_answers` (celdas
   que el docente debería leer) y :class:`course_grading.restore.RestoreMetadata` (entregas
   que perdieron los metadatos de nbgrader o borraron pruebas). Lo prueban
-  tests/test_hostiles.py y tests/test_metadatos_perdidos.py.
+  tests/test_hostiles.py, tests/test_metadatos_perdidos.py y tests/test_aislamiento.py.
+- :class:`SanitizeAnswers` y :class:`FeedbackExporter`: comentarios (feedback) en los que el
+  HTML de la entrega no ejecuta nada (``<script>``, ``onerror=``…).
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import bleach
 import nbformat
+from jinja2 import pass_context
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, OverwriteCells
-from traitlets import Bool, Integer, Unicode
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Integer, List, Unicode
 
 from course_grading import sandbox
 from course_grading.kernel import MARKER
@@ -52,6 +59,56 @@ class ShortTracebacks(Preprocessor):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+# Lo que los comentarios (feedback) dejan pasar del HTML de una entrega: lo que produce Markdown,
+# sin ``<script>``, ``<style>``, ``<iframe>`` ni atributos de eventos (``onerror=``…). Lo demás se
+# escapa: se ve como texto.
+SAFE_TAGS = frozenset(
+    {*bleach.ALLOWED_TAGS, "br", "dd", "del", "div", "dl", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img"}
+    | {"kbd", "p", "pre", "span", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr"}
+)
+SAFE_ATTRIBUTES = {
+    **bleach.ALLOWED_ATTRIBUTES,
+    "*": ["class", "id", "title"],
+    "img": ["src", "alt", "title", "width", "height"],
+}
+SAFE_PROTOCOLS = frozenset({*bleach.ALLOWED_PROTOCOLS, "data"})  # imágenes incrustadas en el Markdown
+
+
+def clean_html(html: str) -> str:
+    """Escapa del HTML todo lo que podría ejecutar código en el navegador."""
+    return bleach.clean(html, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES, protocols=SAFE_PROTOCOLS)
+
+
+class SanitizeAnswers(SanitizeHTML):
+    """Salidas sin HTML activo en los comentarios: ni ``<script>`` ni atributos como ``onerror=``.
+
+    Es el ``SanitizeHTML`` de ``nbconvert``, encendido y con la lista de :data:`SAFE_TAGS`: escapa el
+    HTML de las salidas ``text/html`` y ``text/markdown`` y de las celdas ``raw``, y quita las salidas
+    que ejecutarían código al abrir la página (``application/javascript``, SVG…). Las celdas de
+    Markdown las limpia :class:`FeedbackExporter` después de convertirlas a HTML (así el código
+    en línea, como ``<unk>``, se sigue viendo bien).
+    """
+
+    enabled = Bool(True).tag(config=True)
+    tags = List(Unicode(), default_value=sorted(SAFE_TAGS)).tag(config=True)
+    attributes = AnyTrait(default_value=SAFE_ATTRIBUTES).tag(config=True)
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        if cell.cell_type == "markdown":
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+
+class FeedbackExporter(HTMLExporter):
+    """El ``HTMLExporter`` de los comentarios: el Markdown de cada celda pasa por :func:`clean_html`."""
+
+    @pass_context
+    def markdown2html(self, context: Any, source: str) -> str:
+        return clean_html(super().markdown2html(context, source))
 
 
 # --- Corrección endurecida -------------------------------------------------------------------

@@ -222,3 +222,36 @@ def test_harden_marks_the_whole_unisolated_grading_from_its_first_line(clean_env
         assert logger.filter(record) and record.getMessage().startswith("SIN AISLAMIENTO")
     finally:
         logger.filters[:] = before
+
+
+# --- D. Comentarios (feedback) sin HTML activo de la entrega -------------------------------------
+
+HOSTILE_HTML = '<script>alert("md")</script><img src="x" onerror="alert(1)">'
+
+
+def test_feedback_html_runs_nothing_from_the_submission(clean_env) -> None:
+    """Con la configuración del repositorio, el HTML de los comentarios no lleva scripts del alumno."""
+    from nbformat.v4 import new_markdown_cell, new_output
+    from nbgrader.preprocessors import GetGrades
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from tests.cuadernos import ROOT
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    answer = new_markdown_cell(HOSTILE_HTML, metadata={"nbgrader": {"solution": True, "grade_id": "resp_md"}})
+    code = new_code_cell("mostrar()")
+    code.outputs = [
+        new_output("display_data", data={"text/html": HOSTILE_HTML, "text/plain": "x"}),
+        new_output("display_data", data={"application/javascript": 'alert("js")', "text/plain": "y"}),
+    ]
+    prose = new_markdown_cell("# Enunciado\n\nUsa `<unk>` y **negrita**.")
+    nb = new_notebook(cells=[prose, answer, code])
+    resources: dict = {}
+    for step in config.GenerateFeedback.preprocessors:
+        if step is not GetGrades:  # necesita la base de notas; no toca el HTML
+            nb, resources = step(config=config)(nb, resources)
+    html, _ = config.GenerateFeedback.exporter_class(template_name="classic").from_notebook_node(nb)
+    assert '<script>alert("md")' not in html and 'alert("js")' not in html
+    assert '<img src="x" onerror' not in html
+    assert "&lt;script&gt;" in html, "el texto del alumno se ve, escapado"
+    assert "<code>&lt;unk&gt;</code>" in html and "<strong>negrita</strong>" in html and "<h1" in html
