@@ -192,6 +192,10 @@ def greedy_decode(
         model.train(was_training)
 
 
+# El ``α`` de GNMT (Wu et al., 2016, §7) que usan por defecto ``beam_search`` y el traductor.
+DEFAULT_LENGTH_PENALTY = 0.6
+
+
 def _length_penalty(length: int, alpha: float) -> float:
     """Penalización de longitud de GNMT (Wu et al., 2016): ``((5 + n) / 6) ** alpha``.
 
@@ -208,7 +212,7 @@ def beam_search(
     max_len: int,
     sos_id: int,
     eos_id: int,
-    length_penalty: float = 0.6,
+    length_penalty: float = DEFAULT_LENGTH_PENALTY,
     *,
     use_cache: bool = True,
 ) -> Tensor:

@@ -28,6 +28,7 @@ import torch
 from course_lib import data as datasets
 from course_lib import grammar
 from course_lib.batching import BatchSource
+from course_lib.decode import DEFAULT_LENGTH_PENALTY
 from course_lib.distributed import broadcast_object, main_process_first, rank_and_world
 from course_lib.evaluate import Scores, corpus_scores
 from course_lib.resume import check_resume
@@ -414,13 +415,23 @@ def load_test_pairs(
 
 
 def evaluate_translator(
-    translator: Translator, pairs: Sequence[tuple[str, str]], beam_size: int = 1, batch_size: int = 128
+    translator: Translator,
+    pairs: Sequence[tuple[str, str]],
+    beam_size: int = 1,
+    batch_size: int = 128,
+    length_penalty: float = DEFAULT_LENGTH_PENALTY,
 ) -> Evaluation:
-    """BLEU y chrF de sacreBLEU (con mayúsculas, tokenización 13a) sobre ``pairs`` = ``[(origen, referencia)]``."""
+    """BLEU y chrF de sacreBLEU (con mayúsculas, tokenización 13a) sobre ``pairs`` = ``[(origen, referencia)]``.
+
+    ``length_penalty`` es el ``α`` de la búsqueda en haz (:meth:`Translator.translate`).
+    """
     if len(pairs) == 0:
         raise ValueError("`pairs` está vacía: no hay nada que evaluar.")
     started = time.perf_counter()
-    hypotheses = translator.translate([s for s, _ in pairs], beam_size=beam_size, batch_size=batch_size)
+    sources = [s for s, _ in pairs]
+    hypotheses = translator.translate(
+        sources, beam_size=beam_size, batch_size=batch_size, length_penalty=length_penalty
+    )
     seconds = time.perf_counter() - started
     scores = corpus_scores(hypotheses, [t for _, t in pairs])
     return Evaluation(scores, hypotheses, len(pairs), seconds, beam_size)

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from course_lib.decode import beam_search, greedy_decode, strip_special
+from course_lib.decode import DEFAULT_LENGTH_PENALTY, beam_search, greedy_decode, strip_special
 from course_lib.tokenizer import BPETokenizer
 from course_lib.tokens import pad_sequences
 from course_lib.train import load_checkpoint, save_checkpoint
@@ -141,7 +141,13 @@ class Translator:
         return [p[: self.max_len] for p in pieces], truncated
 
     @torch.no_grad()
-    def translate(self, sentences: str | Sequence[str], beam_size: int = 1, batch_size: int = 128) -> list[str]:
+    def translate(
+        self,
+        sentences: str | Sequence[str],
+        beam_size: int = 1,
+        batch_size: int = 128,
+        length_penalty: float = DEFAULT_LENGTH_PENALTY,
+    ) -> list[str]:
         """Traduce frases (búsqueda voraz con ``beam_size=1``, en haz si es mayor).
 
         Las frases se ordenan por longitud para formar lotes con poco relleno y se
@@ -158,6 +164,8 @@ class Translator:
             sentences: una frase o una lista de frases.
             beam_size: tamaño del haz (1 = búsqueda voraz).
             batch_size: trozos por lote.
+            length_penalty: exponente ``α`` de la penalización por longitud de la búsqueda en haz
+                (:func:`course_lib.decode.beam_search`; no cuenta en la voraz).
 
         Returns:
             Una traducción por frase, en el mismo orden.
@@ -185,7 +193,9 @@ class Translator:
             if beam_size == 1:
                 ids = greedy_decode(self.model, src, self.max_len, tok.sos_id, tok.eos_id)
             else:
-                ids = beam_search(self.model, src, beam_size, self.max_len, tok.sos_id, tok.eos_id)
+                ids = beam_search(
+                    self.model, src, beam_size, self.max_len, tok.sos_id, tok.eos_id, length_penalty=length_penalty
+                )
             rows = strip_special(ids.cpu(), tok.eos_id, tok.pad_id, tok.sos_id)
             for (i, j, _), row in zip(chunk, rows, strict=True):
                 parts[i][j] = tok.decode(row)

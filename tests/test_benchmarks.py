@@ -1,5 +1,5 @@
-"""Los guiones de benchmarks/: el par de comparación (``torch.nn.Transformer``) y ``quality.py`` de punta a punta
-con el perfil diminuto (segundos, sin red)."""
+"""Los guiones de benchmarks/: el par de comparación (``torch.nn.Transformer``) y ``quality.py``,
+``length_penalty.py`` y ``averaging.py`` de punta a punta con el perfil diminuto (segundos, sin red)."""
 
 import subprocess
 import sys
@@ -53,3 +53,45 @@ def test_quality_trains_both_models_and_prints_them_side_by_side(tmp_path):
     assert out.count("BLEU = ") >= 3, out  # course_lib voraz y en haz, y la comparación voraz
     assert "razón de BLEU course_lib / torch.nn.Transformer: " in out
     assert (tmp_path / "m" / "traductor.pt").exists()
+
+
+def _run(tmp_path, *args):
+    env = {"PATH": "/usr/bin:/bin", "CURSO_RAPIDO": "0", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=280)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_length_penalty_chooses_alpha_on_validation(tmp_path):
+    """length_penalty.py evalúa cada α en validación y en prueba, y elige por la validación."""
+    _run(tmp_path, "benchmarks/quality.py", "--perfil", "diminuto", "--salida", str(tmp_path / "m"), "--pasos", "6",
+         "--haz", "2", "--sin-base")  # fmt: skip
+    out = _run(tmp_path, "benchmarks/length_penalty.py", "--modelo", str(tmp_path / "m" / "traductor.pt"),
+               "--perfil", "diminuto", "--haz", "2", "--alfas", "0", "2")  # fmt: skip
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith(("0.00", "2.00"))]
+    assert [row[0] for row in rows] == ["0.00", "2.00"], out
+    best = max(rows, key=lambda row: float(row[1]))  # el primero de los mejores en validación
+    assert f"Elegido en validación: α = {float(best[0]):g} → BLEU de prueba {best[2]}" in out
+
+
+def test_averaging_follows_the_weights_and_evaluates_each_average(tmp_path):
+    """averaging.py entrena con el gancho del optimizador y evalúa los pesos finales, cada EMA y la media."""
+    out = _run(tmp_path, "benchmarks/averaging.py", "--perfil", "diminuto", "--pasos", "12", "--cada", "4",
+               "--ultimos", "3", "--decaimientos", "0.5")  # fmt: skip
+    assert "12 pasos en" in out and "2 pesos intermedios guardados" in out, out
+    for name in ("pesos finales", "EMA 0.5", "media de los últimos 3"):
+        assert f"  {name}" in out, out
+    assert "Elegido en validación: " in out
+
+
+def test_average_states_is_the_mean_of_floats_and_keeps_the_last_integers():
+    """La media de puntos de control promedia los tensores reales y no los enteros (contadores)."""
+    from averaging import average_states
+
+    states = [
+        {"w": torch.tensor([1.0, 3.0]), "n": torch.tensor(1)},
+        {"w": torch.tensor([3.0, 5.0]), "n": torch.tensor(7)},
+    ]
+    out = average_states(states)
+    torch.testing.assert_close(out["w"], torch.tensor([2.0, 4.0]))
+    assert out["n"].item() == 7

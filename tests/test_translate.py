@@ -148,6 +148,26 @@ def test_evaluation_reports_sacrebleu_signature(trained):
         evaluate_translator(translator, [])
 
 
+def test_evaluation_passes_the_length_penalty_to_the_beam(trained, monkeypatch):
+    """El ``α`` de evaluate_translator llega a la búsqueda en haz; sin darlo, el de GNMT (0,6)."""
+    from course_lib import translator as translator_module
+
+    data, translator, _, _ = trained
+    seen = []
+    real = translator_module.beam_search
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["length_penalty"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(translator_module, "beam_search", spy)
+    evaluate_translator(translator, data.test[:3], beam_size=2, length_penalty=1.5)
+    evaluate_translator(translator, data.test[:3], beam_size=2)
+    assert seen == [1.5, 0.6]
+    with pytest.raises(ValueError, match="length_penalty"):
+        evaluate_translator(translator, data.test[:3], beam_size=2, length_penalty=-1)
+
+
 def test_attention_over_a_sentence(trained):
     """Translator.attention: piezas de origen y destino y pesos (H, T_tgt, T_src) que suman 1 por fila."""
     data, translator, _, _ = trained
