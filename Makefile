@@ -8,9 +8,12 @@
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
-#   make recoger ENTREGAS=entregas.zip CUADERNO=<id>   entregas del LMS → submitted/
+#   make lab-docente   abre JupyterLab en la raíz del curso (solutions/ y nbgrader_config.py), para editar
+#   make alumnos LISTA=clase.csv   importa la lista de clase (id,nombre,apellidos,email,id_lms) a gradebook.db
+#   make recoger ENTREGAS=entregas.zip CUADERNO=<id> [LMS=moodle|canvas]   entregas del LMS → submitted/
 #   make autograde feedback export   corrige lo que haya en submitted/ (ALUMNO=… y CUADERNO=… lo limitan)
-#   make corregir-todo ENTREGAS=entregas.zip CUADERNO=<id>   recoger + autograde + feedback + export
+#   make devolver CUADERNO=<id>   los comentarios en un zip para subirlo al LMS (para_el_lms/)
+#   make corregir-todo ENTREGAS=entregas.zip CUADERNO=<id> [LMS=…]   recoger + autograde + feedback + export + devolver
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -26,6 +29,9 @@ ENTREGADAS = $(sort $(notdir $(patsubst %/,%,$(wildcard submitted/*/*/))))
 ENTREGAS ?=
 CUADERNO ?=
 ALUMNO ?=
+# Cómo nombra el LMS los archivos de la descarga: convencion (<id>__<cuaderno>.ipynb), moodle o canvas.
+LMS ?= convencion
+LISTA ?=
 A_CORREGIR = $(or $(CUADERNO),$(if $(ALUMNO),$(sort $(notdir $(patsubst %/,%,$(wildcard submitted/$(ALUMNO)/*/)))),$(ENTREGADAS)))
 SOLO_ALUMNO = $(if $(ALUMNO),--student '$(ALUMNO)',)
 QUIEN = $(if $(ALUMNO), (solo $(ALUMNO)),)
@@ -45,7 +51,7 @@ EXTRAS_test := lab,docente,test
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab test test-rapido calidad formato release recoger autograde feedback export corregir-todo limpiar
+.PHONY: instalar lab lab-docente test test-rapido calidad formato release alumnos recoger autograde feedback export devolver corregir-todo limpiar
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
@@ -64,6 +70,12 @@ lab: $(INSTALADO_LAB)
 	@echo "Abriendo JupyterLab en notebooks/. Abre en el navegador la dirección http://127.0.0.1:$(PUERTO)/lab?token=… que aparece abajo."
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PUERTO) --ServerApp.root_dir=notebooks $(COMO_ROOT)
 
+# Para quien prepara el curso: la raíz (solutions/, nbgrader_config.py) con la barra «Create Assignment» de nbgrader.
+lab-docente: $(INSTALADO_DOCENTE) $(INSTALADO_LAB)
+	@echo "Abriendo JupyterLab en la raíz del curso para editar solutions/ (Ver → Barra de celdas: Create Assignment)."
+	@echo "Tras editar: make release. Qué se puede cambiar con entregas ya hechas: README, «Guía para docentes»."
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PUERTO) --ServerApp.root_dir=. $(COMO_ROOT)
+
 test: $(INSTALADO)
 	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest
 
@@ -81,13 +93,19 @@ formato: $(INSTALADO)
 	@echo "Si cambiaron cuadernos de solutions/, ejecuta make release."
 
 release: $(INSTALADO_DOCENTE)
-	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || exit 1; done
+	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || { \
+		echo "No pude generar $$t. Si ya hay entregas corregidas de $$t, nbgrader no deja añadir, quitar ni renombrar (grade_id) celdas calificadas o bloqueadas: deshaz ese cambio (puedes cambiar el cuerpo de las pruebas y los puntos; README, «Editar el curso»)."; \
+		exit 1; }; done
 	@echo "Versión del alumnado regenerada en notebooks/ ($(words $(TAREAS)) cuadernos)."
 
 recoger: $(INSTALADO_DOCENTE)
 	@test -n "$(ENTREGAS)" || { echo "Indica el zip o la carpeta del LMS y el cuaderno: make recoger ENTREGAS=ruta/entregas.zip CUADERNO=<id>"; exit 1; }
 	@test -n "$(CUADERNO)" || { echo "Indica el cuaderno que recoges: make recoger ENTREGAS=$(ENTREGAS) CUADERNO=<id> (p. ej. 02_autoatencion)"; exit 1; }
-	@$(BIN)/python -m course_grading.lms "$(ENTREGAS)" --cuaderno "$(CUADERNO)"
+	@$(BIN)/python -m course_grading.lms "$(ENTREGAS)" --cuaderno "$(CUADERNO)" --lms "$(LMS)"
+
+alumnos: $(INSTALADO_DOCENTE)
+	@test -n "$(LISTA)" || { echo "Indica la lista de clase: make alumnos LISTA=clase.csv (columnas id,nombre,apellidos,email,id_lms)"; exit 1; }
+	@$(BIN)/python -m course_grading.roster "$(LISTA)"
 
 # Comprueba que hay algo que corregir con los filtros CUADERNO y ALUMNO.
 COMPROBAR_ENTREGAS = \
@@ -122,14 +140,19 @@ feedback: $(INSTALADO_DOCENTE)
 export: $(INSTALADO_DOCENTE)
 	@echo "Exportando las notas de todos los alumnos y cuadernos…"
 	@$(NBGRADER) export
-	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima)."
+	@$(NBGRADER) export --exporter=course_grading.handback.LMSExport --LMSExport.lms=$(LMS) --log-level=WARN
+	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima) y en para_el_lms/notas_$(LMS).csv (una fila por alumno)."
 
-corregir-todo: recoger autograde feedback export
-	@echo "Listo: $(CUADERNO) recogido, corregido, con comentarios y exportado a grades.csv."
+devolver: $(INSTALADO_DOCENTE)
+	@$(COMPROBAR_ENTREGAS)
+	@for t in $(A_CORREGIR); do $(BIN)/python -m course_grading.handback --cuaderno $$t $(if $(filter command line,$(origin LMS)),--lms $(LMS),) || exit 1; done
+
+corregir-todo: recoger autograde feedback export devolver
+	@echo "Listo: $(CUADERNO) recogido, corregido, con comentarios, exportado (grades.csv y para_el_lms/notas_$(LMS).csv) y con sus comentarios en para_el_lms/."
 
 # Las notas de una clase (gradebook.db, autograded/, feedback/, grades.csv) no se recuperan: se
 # borran solo si quien lo pide lo confirma (CONFIRMAR=si, o escribiendo «si» en la terminal).
-NOTAS_DE_CLASE = $(wildcard gradebook.db autograded feedback grades.csv)
+NOTAS_DE_CLASE = $(wildcard gradebook.db autograded feedback grades.csv para_el_lms)
 CONFIRMAR ?=
 limpiar:
 	@if [ -n "$(NOTAS_DE_CLASE)" ] && [ "$(CONFIRMAR)" != "si" ]; then \
@@ -141,4 +164,4 @@ limpiar:
 	    echo "No se ha borrado nada. Para borrarlas sin preguntar: make limpiar CONFIRMAR=si"; exit 1; \
 	  fi; \
 	fi
-	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback downloaded grades.csv
+	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback downloaded grades.csv para_el_lms

@@ -1,6 +1,9 @@
-"""Entregas descargadas de un LMS (Moodle, Classroom…) → ``submitted/`` de nbgrader.
+"""Entregas descargadas de un LMS (Moodle, Canvas, Classroom…) → ``submitted/`` de nbgrader.
 
-Solo lo usa quien corrige. Convención de nombres de las entregas::
+Solo lo usa quien corrige. Con ``LMS=moodle`` o ``LMS=canvas`` se leen los nombres tal como los
+descargan esas plataformas (:mod:`course_grading.presets`) y el alumno se busca en la lista de
+clase (:mod:`course_grading.roster`); sin ``LMS`` (``convencion``), el nombre del archivo sigue la
+convención del curso::
 
     <id_alumno>__<cuaderno>.ipynb        p. ej. ana_garcia__02_autoatencion.ipynb
 
@@ -32,6 +35,7 @@ Las piezas:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -47,8 +51,12 @@ from traitlets.config import Config
 
 from course_lib.cli import SpanishArgumentParser
 
+from . import presets
+from .presets import CANVAS, CONVENTION, MOODLE, PRESETS, NotASubmission, Parsed
+from .roster import Student, load_roster
+
 SEPARATOR = "__"
-CONVENTION = f"<id_alumno>{SEPARATOR}<cuaderno>.ipynb"
+CONVENTION_NAME = f"<id_alumno>{SEPARATOR}<cuaderno>.ipynb"
 # nbgrader aplica la expresión a la ruta ABSOLUTA del archivo (de ahí el «.*/» inicial).
 # El alumno es codicioso: el separador es el último «__».
 NAMED_REGEXP = r".*/(?P<student_id>[^/]+)__(?P<file_id>[^/]+)\.ipynb$"
@@ -98,6 +106,77 @@ class Entry:
     notebook: str = ""  # nombre del cuaderno de la tarea, con .ipynb
     reason: str = ""  # por qué no se importó (en español)
     renamed: bool = False  # si hubo que normalizar el nombre
+    lms: Parsed | None = None  # lo que dice el nombre del LMS (Moodle y Canvas)
+    listed: bool | None = None  # si está en la lista de clase (None: no hay lista)
+    uploaded_as: str = ""  # el nombre del archivo, si no es el del cuaderno
+
+
+# Un registro por cuaderno de lo que dijo el LMS de cada alumno: con él se devuelven los comentarios.
+RECORD_NAME = "entregas.json"
+
+
+def identify(parsed: Parsed, roster: Sequence[Student]) -> tuple[str, bool | None]:
+    """El id del alumno de ``parsed`` y si está en la lista de clase (``None`` si no hay lista).
+
+    Convención: el id del nombre. Canvas: el alumno de la lista con ese ``id_lms`` (o, si no
+    está, el id de usuario de Canvas). Moodle: el alumno de la lista con ese nombre completo
+    (nombre y apellidos en cualquier orden, sin mirar tildes ni mayúsculas); si no está, el
+    nombre hecho identificador (``Ana García`` → ``ana_garcia``).
+    """
+    fallback = presets.slug(parsed.key) if parsed.lms == MOODLE and not parsed.anonymous else parsed.key
+    if not roster:
+        return fallback, None
+    for student in roster:
+        if parsed.lms == CONVENTION and student.id == parsed.key:
+            return student.id, True
+        if parsed.lms == CANVAS and (student.lms_id == parsed.lms_id or student.id == parsed.key):
+            return student.id, True
+        if parsed.lms == MOODLE and not parsed.anonymous:
+            names = {
+                presets.plain(f"{student.first_name} {student.last_name}"),
+                presets.plain(f"{student.last_name} {student.first_name}"),
+                presets.plain(f"{student.last_name}, {student.first_name}"),
+            }
+            if presets.plain(parsed.name) in names:
+                return student.id, True
+    return fallback, False
+
+
+def _parse(path: Path, parts: tuple[str, ...], notebooks: Sequence[str], named_regexp: str, lms: str, shown: str):
+    """``(Parsed, cuaderno, renombrado)`` de un archivo, o la :class:`Entry` que explica por qué no se importa."""
+    expected = ", ".join(f"<id_alumno>{SEPARATOR}{nb}" for nb in notebooks)
+    original = unicodedata.normalize("NFC", path.name)
+    if lms == CONVENTION:
+        name = normalise_name(path.name)
+        renamed = name != original
+        if not name.endswith(".ipynb"):
+            return Entry(path, shown, UNRECOGNISED, reason="no es un cuaderno .ipynb", renamed=renamed)
+        match = re.match(named_regexp, (path.parent / name).as_posix())
+        info = match.groupdict() if match else {}
+        if not info.get("student_id") or not info.get("file_id"):
+            reason = f"el nombre no sigue la convención {CONVENTION_NAME} (se esperaba {expected})"
+            return Entry(path, shown, UNRECOGNISED, reason=reason, renamed=renamed)
+        notebook = os.path.splitext(info["file_id"])[0] + ".ipynb"
+        if notebook not in notebooks:
+            reason = f"«{notebook}» no es un cuaderno de esta tarea (se esperaba {expected})"
+            return Entry(path, shown, UNRECOGNISED, info["student_id"], notebook, reason, renamed)
+        return Parsed(info["student_id"], notebook), notebook, renamed
+    try:
+        parsed = presets.parse(lms, tuple(unicodedata.normalize("NFC", p) for p in parts))
+    except NotASubmission as error:
+        return Entry(path, shown, IGNORED if error.ignored else UNRECOGNISED, reason=str(error))
+    file = normalise_name(parsed.file)
+    renamed = file != parsed.file
+    if not file.endswith(".ipynb"):
+        return Entry(path, shown, UNRECOGNISED, reason="no es un cuaderno .ipynb", renamed=renamed, lms=parsed)
+    if file in notebooks:
+        notebook = file
+    elif len(notebooks) == 1:  # la tarea del LMS es un cuaderno: vale aunque lo haya renombrado
+        notebook = notebooks[0]
+    else:
+        reason = f"«{file}» no es un cuaderno de esta tarea (se esperaba {', '.join(notebooks)})"
+        return Entry(path, shown, UNRECOGNISED, reason=reason, renamed=renamed, lms=parsed)
+    return parsed, notebook, renamed
 
 
 def classify(
@@ -105,46 +184,53 @@ def classify(
     root: Path,
     notebooks: Sequence[str],
     named_regexp: str = NAMED_REGEXP,
+    lms: str = CONVENTION,
+    roster: Sequence[Student] = (),
 ) -> list[Entry]:
     """Decide, para cada archivo, de qué alumno es o por qué no se puede importar.
 
-    ``notebooks`` son los cuadernos de la tarea (``["02_autoatencion.ipynb"]``). Dos archivos
-    del mismo alumno para el mismo cuaderno no se importan: no hay forma segura de saber cuál
-    es el bueno, así que se avisa de los dos.
+    ``notebooks`` son los cuadernos de la tarea (``["02_autoatencion.ipynb"]``); ``lms``, el
+    formato de los nombres (:data:`course_grading.presets.PRESETS`); ``roster``, la lista de
+    clase (con ella, cada entrega dice si su alumno está en la lista). Dos archivos del mismo
+    alumno para el mismo cuaderno no se importan: no hay forma segura de saber cuál es el
+    bueno, así que se avisa de los dos.
     """
+    presets.check_preset(lms)
     entries: list[Entry] = []
-    expected = ", ".join(f"<id_alumno>{SEPARATOR}{nb}" for nb in notebooks)
     for path in sorted(Path(p) for p in paths):
         shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
         parts = path.relative_to(root).parts if path.is_relative_to(root) else (path.name,)
         if any(part in _SYSTEM_FOLDERS for part in parts) or path.name.startswith("._") or path.name in _SYSTEM_FILES:
             entries.append(Entry(path, shown, IGNORED, reason="archivo del sistema, no es una entrega"))
             continue
-        original = unicodedata.normalize("NFC", path.name)
-        name = normalise_name(path.name)
-        renamed = name != original
-        if not name.endswith(".ipynb"):
-            entries.append(Entry(path, shown, UNRECOGNISED, reason="no es un cuaderno .ipynb", renamed=renamed))
+        result = _parse(path, parts, notebooks, named_regexp, lms, shown)
+        if isinstance(result, Entry):
+            entries.append(result)
             continue
-        match = re.match(named_regexp, (path.parent / name).as_posix())
-        info = match.groupdict() if match else {}
-        if not info.get("student_id") or not info.get("file_id"):
-            reason = f"el nombre no sigue la convención {CONVENTION} (se esperaba {expected})"
-            entries.append(Entry(path, shown, UNRECOGNISED, reason=reason, renamed=renamed))
-            continue
-        student = info["student_id"]
-        notebook = os.path.splitext(info["file_id"])[0] + ".ipynb"
-        if notebook not in notebooks:
-            reason = f"«{notebook}» no es un cuaderno de esta tarea (se esperaba {expected})"
-            entries.append(Entry(path, shown, UNRECOGNISED, student, notebook, reason, renamed))
-        elif not VALID_STUDENT_ID.match(student):
+        parsed, notebook, renamed = result
+        student, listed = identify(parsed, roster)
+        uploaded = normalise_name(parsed.file)
+        uploaded_as = uploaded if uploaded != notebook else ""
+        entry = Entry(path, shown, IMPORTED, student, notebook, "", renamed, parsed if lms != CONVENTION else None,
+                      listed, uploaded_as)  # fmt: skip
+        entries.append(entry)
+
+    # Moodle sin lista de clase: dos participantes con el mismo nombre no pueden ser el mismo alumno.
+    by_student: dict[str, set[str]] = {}
+    for e in entries:
+        if e.status == IMPORTED and e.lms is not None and e.lms.lms == MOODLE and not e.listed:
+            by_student.setdefault(e.student_id, set()).add(e.lms.lms_id)
+    for i, e in enumerate(entries):
+        if e.lms is not None and len(by_student.get(e.student_id, ())) > 1:
+            entries[i] = replace(e, student_id=f"{e.student_id}_{e.lms.lms_id}")
+
+    for i, e in enumerate(entries):
+        if e.status == IMPORTED and not VALID_STUDENT_ID.match(e.student_id):
             reason = (
-                f"el identificador de alumno «{student}» no vale como nombre de carpeta "
+                f"el identificador de alumno «{e.student_id}» no vale como nombre de carpeta "
                 "(solo letras, números y . _ - @ +, sin espacios)"
             )
-            entries.append(Entry(path, shown, UNRECOGNISED, student, notebook, reason, renamed))
-        else:
-            entries.append(Entry(path, shown, IMPORTED, student, notebook, renamed=renamed))
+            entries[i] = replace(e, status=UNRECOGNISED, reason=reason)
 
     owners: dict[tuple[str, str], list[int]] = {}
     for i, entry in enumerate(entries):
@@ -167,6 +253,9 @@ def summary(entries: Sequence[Entry]) -> str:
     line = f"{len(imported)} {files}, {len(unrecognised)} sin reconocer"
     if unrecognised:
         line += ": " + ", ".join(e.shown for e in unrecognised)
+    unlisted = sorted({e.student_id for e in imported if e.listed is False})
+    if unlisted:
+        line += f"; {len(unlisted)} fuera de la lista de clase: {', '.join(unlisted)}"
     return line + "."
 
 
@@ -185,7 +274,14 @@ def report(entries: Sequence[Entry]) -> str:
         lines.append(f"{title} ({len(group)}):")
         for e in group:
             if status == IMPORTED:
-                note = " (nombre normalizado)" if e.renamed else ""
+                notes = [
+                    "nombre normalizado" if e.renamed else "",
+                    f"subido como {e.uploaded_as}" if e.uploaded_as else "",
+                    "TARDE según el LMS" if e.lms is not None and e.lms.late else "",
+                    "anónima" if e.lms is not None and e.lms.anonymous else "",
+                    "NO ESTÁ EN LA LISTA DE CLASE" if e.listed is False else "",
+                ]
+                note = "".join(f" ({n})" for n in notes if n)
                 lines.append(f"  {e.student_id:<20} ← {e.shown}{note}")
             else:
                 lines.append(f"  {e.shown}: {e.reason}")
@@ -194,17 +290,18 @@ def report(entries: Sequence[Entry]) -> str:
 
 
 class LMSCollector(FileNameCollectorPlugin):
-    """Colector de ``nbgrader zip_collect`` con la convención del curso.
+    """Colector de ``nbgrader zip_collect`` con la convención del curso o los nombres de un LMS.
 
-    Normaliza cada nombre antes de aplicar ``named_regexp`` y, en vez de saltarse en silencio
-    lo que no reconoce, lo registra como error en español. Al terminar, :attr:`entries` dice
-    qué pasó con cada archivo.
+    Normaliza cada nombre antes de aplicar ``named_regexp`` (o el formato de ``lms``) y, en vez
+    de saltarse en silencio lo que no reconoce, lo registra como error en español. Al terminar,
+    :attr:`entries` dice qué pasó con cada archivo.
     """
 
     named_regexp = Unicode(
         NAMED_REGEXP,
         help="Expresión regular con los grupos student_id y file_id; se aplica a la ruta absoluta.",
     ).tag(config=True)
+    lms = Unicode(CONVENTION, help=f"Formato de los nombres: {', '.join(PRESETS)}.").tag(config=True)
     log_summary = Bool(True, help="Escribir en el registro el resumen final.").tag(config=True)
 
     def __init__(self, **kwargs) -> None:
@@ -229,7 +326,9 @@ class LMSCollector(FileNameCollectorPlugin):
         if extracted is not None and hasattr(self.parent, "_format_collect_path"):
             root = Path(self.parent._format_collect_path(extracted)).resolve()
         files = [Path(r) / f for r, _, fs in os.walk(root) for f in fs] if first.is_relative_to(root) else [first]
-        self.entries = classify(files, root, self._notebooks(), self.named_regexp)
+        coursedir = getattr(self.parent, "coursedir", None)
+        roster = load_roster(Path(coursedir.root)) if coursedir is not None else []
+        self.entries = classify(files, root, self._notebooks(), self.named_regexp, self.lms, roster)
         return {e.path: e for e in self.entries}
 
     def collect(self, submitted_file: str) -> dict | None:
@@ -264,13 +363,45 @@ def _stage(source: Path, archive: Path) -> None:
         shutil.copy2(source, archive / source.name)
 
 
-def collect_submissions(source: Path, assignment: str, course: Path | None = None) -> list[Entry]:
+def write_record(entries: Sequence[Entry], folder: Path, lms: str) -> Path:
+    """Guarda en ``folder/entregas.json`` lo que dijo el LMS de cada alumno importado.
+
+    Con él, :mod:`course_grading.handback` devuelve los comentarios con los nombres que el LMS
+    reconoce. Una recogida posterior del mismo LMS añade o sustituye alumnos (p. ej. una
+    entrega tardía); si cambia el LMS, empieza de nuevo.
+    """
+    path = folder / RECORD_NAME
+    record = {"lms": lms, "alumnos": {}}
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("lms") == lms:
+            record["alumnos"] = old.get("alumnos", {})
+    for e in entries:
+        if e.status == IMPORTED:
+            info = e.lms or Parsed(e.student_id, e.notebook)
+            record["alumnos"][e.student_id] = {
+                "archivo": e.shown,
+                "id_lms": info.lms_id,
+                "nombre": info.name,
+                "prefijo": info.prefix,
+                "tarde": info.late,
+            }
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    return path
+
+
+def collect_submissions(
+    source: Path, assignment: str, course: Path | None = None, lms: str = CONVENTION
+) -> list[Entry]:
     """Importa a ``submitted/`` las entregas de ``assignment`` que hay en ``source`` (zip o carpeta).
 
     Usa ``nbgrader zip_collect --force`` con la configuración del curso (``nbgrader_config.py``):
     un alumno que ya tenía entrega de este cuaderno la ve sustituida; los demás alumnos y
-    cuadernos no se tocan. Devuelve qué pasó con cada archivo.
+    cuadernos no se tocan. ``lms`` es el formato de los nombres (:data:`presets.PRESETS`).
+    Devuelve qué pasó con cada archivo y lo anota en ``downloaded/<cuaderno>/entregas.json``.
     """
+    presets.check_preset(lms)
     from nbgrader.apps import ZipCollectApp
 
     course = (course or Path.cwd()).resolve()
@@ -295,7 +426,7 @@ def collect_submissions(source: Path, assignment: str, course: Path | None = Non
     try:
         # Solo los errores: los avisos de nbgrader (en inglés) repetirían el informe final.
         app.initialize([assignment, "--force", "--log-level=ERROR"])
-        app.update_config(Config({"LMSCollector": {"log_summary": False}}))
+        app.update_config(Config({"LMSCollector": {"log_summary": False, "lms": lms}}))
         if not issubclass(app.collector_plugin, LMSCollector):
             raise CollectError(
                 "nbgrader_config.py no configura ZipCollectApp.collector_plugin = course_grading.lms.LMSCollector "
@@ -312,6 +443,7 @@ def collect_submissions(source: Path, assignment: str, course: Path | None = Non
         # En el informe, la ruta dentro del zip, sin la carpeta que nbgrader crea al extraerlo.
         prefix = f"{source.stem}/"
         entries = [replace(e, shown=e.shown.removeprefix(prefix)) for e in entries]
+    write_record(entries, course / "downloaded" / assignment, lms)
     return entries
 
 
@@ -321,7 +453,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m course_grading.lms",
         description=(
             "Importa a submitted/ las entregas descargadas de un LMS (un zip o una carpeta) con "
-            f"nbgrader zip_collect. Convención de nombres: {CONVENTION}, p. ej. "
+            f"nbgrader zip_collect. Convención de nombres: {CONVENTION_NAME}, p. ej. "
             "ana_garcia__02_autoatencion.ipynb. Se aceptan los nombres que cambian el navegador "
             "(«… (1).ipynb») y Colab («Copia de …», también en inglés). Se ejecuta desde la raíz del curso."
         ),
@@ -332,6 +464,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("entregas", type=Path, help="zip o carpeta con los cuadernos de la clase")
     p.add_argument("--cuaderno", required=True, metavar="ID", help="cuaderno que se recoge, p. ej. 02_autoatencion")
+    p.add_argument(
+        "--lms",
+        choices=PRESETS,
+        default=CONVENTION,
+        help="cómo se llaman los archivos: la convención del curso (por defecto) o la descarga de Moodle o de Canvas",
+    )
     return p
 
 
@@ -340,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     print(f"Recogiendo las entregas de {args.cuaderno} desde {args.entregas}…", flush=True)
     try:
-        entries = collect_submissions(args.entregas, args.cuaderno)
+        entries = collect_submissions(args.entregas, args.cuaderno, lms=args.lms)
     except CollectError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -356,11 +494,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Siguiente paso: make autograde CUADERNO={args.cuaderno}.",
             flush=True,
         )
-    if unrecognised:
+    unlisted = sorted({e.student_id for e in imported if e.listed is False})
+    if unlisted:
         print(
-            f"ATENCIÓN: {len(unrecognised)} sin reconocer. Arregla cada uno según su motivo (con el nombre "
-            f"<id_alumno>{SEPARATOR}{args.cuaderno}.ipynb, fuera de las entregas o con una sola entrega por "
-            f"alumno) y vuelve a recoger; para corregir ya lo importado: "
+            f"Aviso: {', '.join(unlisted)} no están en la lista de clase (se han importado igual). Si es otro "
+            "nombre de alguien de la lista, corrígelo en la lista y vuelve a importarla (make alumnos LISTA=…); "
+            "si es alguien nuevo, añádelo a la lista.",
+            file=sys.stderr,
+        )
+    if unrecognised:
+        naming = (
+            f"con el nombre <id_alumno>{SEPARATOR}{args.cuaderno}.ipynb, "
+            if args.lms == CONVENTION
+            else f"con el nombre que da la descarga de {args.lms.capitalize()}, "
+        )
+        print(
+            f"ATENCIÓN: {len(unrecognised)} sin reconocer. Arregla cada uno según su motivo ({naming}fuera de las "
+            f"entregas o con una sola entrega por alumno) y vuelve a recoger; para corregir ya lo importado: "
             f"make autograde feedback export CUADERNO={args.cuaderno}",
             file=sys.stderr,
         )

@@ -15,21 +15,16 @@ from __future__ import annotations
 import csv
 import html
 import re
-import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.cuadernos import ROOT, filled_release, grade_cells, read, release_path
+from tests.flujo import ASSIGNMENT, FULL, make, new_course, submission, succeed
 
 pytestmark = pytest.mark.cuadernos
 
-ASSIGNMENT = "00_preliminares"
-FULL = sum(grade_cells(ASSIGNMENT).values())
 # Archivo del zip → alumno que debe salir (None: no se importa).
 LMS_FILES = {
     "ana__00_preliminares.ipynb": "ana",
@@ -44,34 +39,6 @@ ENGLISH_FEEDBACK = ["Score", "Student's answer", "Comments", "Test cell", "No re
 # --- El flujo completo con make -----------------------------------------------------------------
 
 
-def make(course: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        # -o: el entorno ya está instalado; nunca se reinstala desde la copia (no tiene course_lib/).
-        [
-            "make",
-            f"VENV={sys.prefix}",
-            *[f"-o{sys.prefix}/.instalado-{extras}" for extras in ("lab", "docente", "test")],
-            *args,
-        ],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-def succeed(course: Path, *args: str) -> str:
-    result = make(course, *args)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"make {' '.join(args)} falló:\n{output[-4000:]}"
-    assert "Instalando" not in result.stdout, "las órdenes del docente no deberían reinstalar el entorno"
-    return output
-
-
-def submission(solved: bool) -> str:
-    return nbformat.writes(filled_release(ASSIGNMENT) if solved else read(release_path(ASSIGNMENT)))
-
-
 def grades(course: Path) -> dict[str, float]:
     with open(course / "grades.csv", encoding="utf-8") as f:
         return {r["student_id"]: float(r["score"]) for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
@@ -84,14 +51,7 @@ def feedback_path(course: Path, student: str) -> Path:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Curso temporal tras ``make corregir-todo`` (que se detiene) y ``make autograde feedback export``."""
-    if not (Path(sys.prefix) / ".instalado-test").exists():
-        pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado-test)")
-    root = tmp_path_factory.mktemp("flujo_docente")
-    for name in ("Makefile", "nbgrader_config.py", "pyproject.toml"):
-        shutil.copy2(ROOT / name, root / name)
-    shutil.copytree(ROOT / "ci", root / "ci", copy_function=shutil.copy2)
-    for name in ("solutions", "notebooks"):
-        shutil.copytree(ROOT / name / ASSIGNMENT, root / name / ASSIGNMENT, copy_function=shutil.copy2)
+    root = new_course(tmp_path_factory.mktemp("flujo_docente"))
 
     archive = root / "descargas" / "entregas.zip"
     archive.parent.mkdir()
@@ -167,3 +127,26 @@ def test_resubmission_regrades_only_that_student(course: dict, tmp_path: Path) -
     assert grades(root) == {**before, "luis_perez": FULL}
     assert feedback_path(root, "ana").stat().st_mtime_ns == ana_feedback
     assert f"{ASSIGNMENT}: {FULL:g} de {FULL:g} puntos" in feedback_path(root, "luis_perez").read_text(encoding="utf-8")
+
+
+def test_editing_after_submissions_allows_points_and_test_bodies_not_cell_changes(course: dict) -> None:
+    """Tras la reentrega (el curso tiene entregas corregidas): cambiar puntos y cuerpos de prueba vale;
+    renombrar una celda calificada, no, y make release lo explica en español."""
+    root = course["root"]
+    source = root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    original = source.read_text(encoding="utf-8")
+    nb = nbformat.reads(original, as_version=4)
+    graded = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code")
+    graded.metadata.nbgrader.points += 1
+    graded.source += "\nassert True  # una comprobación más, añadida tras repartir"
+    nbformat.write(nb, source)
+    succeed(root, "release", f"TAREAS={ASSIGNMENT}")
+    succeed(root, "autograde", "export", f"CUADERNO={ASSIGNMENT}", "ALUMNO=luis_perez")
+    assert grades(root)["luis_perez"] == FULL + 1  # la nueva nota máxima, con la prueba nueva
+
+    graded.metadata.nbgrader.grade_id += "_renombrada"
+    nbformat.write(nb, source)
+    refused = make(root, "release", f"TAREAS={ASSIGNMENT}")
+    assert refused.returncode != 0
+    assert "nbgrader no deja añadir, quitar ni renombrar (grade_id) celdas" in refused.stdout + refused.stderr
+    source.write_text(original, encoding="utf-8")

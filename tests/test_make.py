@@ -111,3 +111,38 @@ def test_limpiar_without_grades_does_not_ask(tmp_path: Path) -> None:
     result = subprocess.run(["make", "limpiar", f"VENV={tmp_path / 'entorno'}"], cwd=tmp_path, capture_output=True,
                             text=True, stdin=subprocess.DEVNULL)  # fmt: skip
     assert result.returncode == 0 and not (tmp_path / "entorno").exists(), result.stdout + result.stderr
+
+
+def test_lab_docente_serves_the_course_root_with_nbgrader(course_copy: Path, tmp_path: Path) -> None:
+    """make lab-docente abre JupyterLab en la raíz del curso (solutions/ y nbgrader_config.py a la vista)
+    con la extensión de nbgrader («Create Assignment») activa."""
+    import json
+    import secrets
+    import urllib.request
+
+    from tests.test_navegador import free_port, isolated_env, stop_process_group, wait_for_server
+
+    port, token = free_port(), secrets.token_hex(16)
+    env = isolated_env(tmp_path / "entorno")
+    env["JUPYTER_TOKEN"] = token
+    log = tmp_path / "lab.log"
+    command = ["make", f"VENV={sys.prefix}", f"PUERTO={port}", "lab-docente"]
+    command += [f"-o{sys.prefix}/.instalado-{extras}" for extras in ("lab", "docente", "test")]
+    with open(log, "w", encoding="utf-8") as out:
+        server = subprocess.Popen(command, cwd=course_copy, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                  start_new_session=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_server(server, f"{base}/api/status?token={token}", log)
+
+        def get(path: str) -> dict | list:
+            with urllib.request.urlopen(f"{base}{path}?token={token}", timeout=10) as response:
+                return json.load(response)
+
+        root = {item["name"] for item in get("/api/contents/")["content"]}
+        assert {"solutions", "notebooks", "nbgrader_config.py"} <= root, root
+        extensions = {item["name"]: item for item in get("/lab/api/extensions")}
+        assert extensions.get("jupyter-nbgrader", {}).get("enabled"), sorted(extensions)
+    finally:
+        stop_process_group(server)
+    assert "Abriendo JupyterLab en la raíz del curso" in log.read_text(encoding="utf-8")
