@@ -121,6 +121,7 @@ REGISTRADA = $(BIN)/python -c "import sqlite3, sys; db = sqlite3.connect('file:g
 
 autograde: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
+	@$(BIN)/python -m course_grading.preprocessors
 	@for t in $(A_CORREGIR); do \
 		$(REGISTRADA) $$t || { echo "$$t aún no está en gradebook.db: lo registro con nbgrader generate_assignment (como make release)…"; \
 			$(NBGRADER) generate_assignment $$t --force || exit 1; }; \

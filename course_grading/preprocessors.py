@@ -416,3 +416,25 @@ def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     if _policy() != "obligatorio":
         # Corrección sin aislar pedida a sabiendas: que lo diga desde la primera línea de autograde.
         check_isolation(logging.getLogger("AutogradeApp"))
+
+
+def isolation_precheck() -> int:
+    """Antes de corregir nada (``make autograde``): 0 si se puede corregir; si no, el mensaje y 1.
+
+    Se puede corregir si el núcleo se aísla o si se pidió corregir sin aislar
+    (``CURSO_AISLAMIENTO=si_es_posible`` o ``no``, y entonces lo avisa). Así ``make autograde``
+    se para antes del primer cuaderno, en lugar de fallar en cada uno.
+    """
+    policy = _policy()
+    problem = "se pidió no aislar (CURSO_AISLAMIENTO=no)" if policy == "no" else sandbox.isolation_problem()
+    if problem is None:
+        return 0
+    if policy in ("si_es_posible", "no"):
+        print(f"Aviso: se corrige {UNISOLATED}: {problem}.", flush=True)
+        return 0
+    print(isolation_message(problem), file=sys.stderr, flush=True)
+    return 1
+
+
+if __name__ == "__main__":  # python -m course_grading.preprocessors: la comprobación de make autograde
+    sys.exit(isolation_precheck())

@@ -146,3 +146,32 @@ def test_lab_docente_serves_the_course_root_with_nbgrader(course_copy: Path, tmp
     finally:
         stop_process_group(server)
     assert "Abriendo JupyterLab en la raíz del curso" in log.read_text(encoding="utf-8")
+
+
+def test_autograde_stops_before_the_first_notebook_without_isolation(course_copy: Path, tmp_path: Path) -> None:
+    """Sin aislamiento (un ``unshare`` que falla, como con AppArmor), make autograde no corrige nada:
+    se para antes del primer cuaderno con el motivo y las salidas; con CURSO_AISLAMIENTO=si_es_posible, avisa."""
+    import os
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "unshare").write_text("#!/bin/sh\necho 'unshare: write failed: Operation not permitted' >&2\nexit 1\n")
+    (fake / "unshare").chmod(0o755)
+    target = course_copy / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(filled_release(ASSIGNMENT), target)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("CURSO_AISLAMIENTO", None)
+    command = ["make", f"VENV={sys.prefix}", *[f"-o{sys.prefix}/.instalado-{e}" for e in ("lab", "docente", "test")]]
+    stopped = subprocess.run([*command, "autograde"], cwd=course_copy, capture_output=True, text=True, env=env)
+    output = stopped.stdout + stopped.stderr
+    assert stopped.returncode != 0
+    assert "No corrijo: no puedo aislar el núcleo de corrección porque `unshare` falla" in output
+    assert "CURSO_AISLAMIENTO=si_es_posible make autograde" in output
+    assert "Corrigiendo" not in output and not (course_copy / "autograded").exists()
+
+    env["CURSO_AISLAMIENTO"] = "si_es_posible"
+    check = subprocess.run(
+        [sys.executable, "-m", "course_grading.preprocessors"], cwd=course_copy, capture_output=True, text=True, env=env
+    )
+    assert check.returncode == 0 and "Aviso: se corrige SIN AISLAMIENTO" in check.stdout
