@@ -67,7 +67,7 @@ class TransformerConfig:
     d_model: int = 512  # tamaño D de todos los vectores del modelo base (tabla 3 del artículo)
     n_heads: int = 8  # 8 cabezas de d_k = 512 / 8 = 64: el mismo coste que una sola de 512 (sección 3.2.2)
     n_layers: int = 6  # 6 capas en el codificador y otras 6 en el decodificador (sección 3.1)
-    d_ff: int = 2048  # capa oculta de la red hacia delante, 4·d_model (sección 3.3)
+    d_ff: int = 2048  # capa oculta de la red prealimentada, 4·d_model (sección 3.3)
     dropout: float = 0.1  # P_drop del modelo base (sección 5.4); en modo eval() no actúa
     norm_first: bool = False  # post-LN como el artículo; True = pre-LN, estable sin calentamiento largo (cuaderno 06)
     max_len: int = 512  # filas de la tabla de posiciones: de sobra para una frase

@@ -1,4 +1,4 @@
-"""Las capas del Transformer: red hacia delante, capa del codificador y capa del decodificador (cuaderno 06).
+"""Las capas del Transformer: red prealimentada, capa del codificador y capa del decodificador (cuaderno 06).
 
     FeedForward:   x → W_2 · ReLU(W_1 x + b_1) + b_2, en cada posición por separado
     EncoderLayer:  x → Add&Norm(x, SelfAttn(x)) → Add&Norm(·, FFN(·))
@@ -54,7 +54,7 @@ def check_input(name: str, x: object, d_model: int) -> None:
 
 
 class FeedForward(nn.Module):
-    """Red de alimentación hacia delante, la misma en cada posición: ``W_2 · ReLU(W_1 x + b_1) + b_2``.
+    """Red prealimentada (``feed-forward``), la misma en cada posición: ``W_2 · ReLU(W_1 x + b_1) + b_2``.
 
     Es la única parte no lineal de cada capa aparte de la softmax, y trabaja token a token:
     mezcla las características de cada posición (la atención ya mezcló las posiciones).
@@ -109,12 +109,12 @@ class _Sublayers(nn.Module):
 
 
 class EncoderLayer(_Sublayers):
-    """Una capa del codificador: autoatención y red hacia delante, cada una con «Add & Norm».
+    """Una capa del codificador: autoatención y red prealimentada, cada una con «Add & Norm».
 
     Args:
         d_model: tamaño ``D`` de los vectores.
         n_heads: cabezas de la autoatención (``d_model`` divisible entre ellas).
-        d_ff: tamaño oculto de la red hacia delante.
+        d_ff: tamaño oculto de la red prealimentada.
         dropout: dropout de las salidas de cada subcapa (antes de sumar) y de los pesos de atención.
         norm_first: ``False`` = post-LN (artículo); ``True`` = pre-LN.
     """
@@ -145,7 +145,7 @@ class EncoderLayer(_Sublayers):
 
 
 class DecoderLayer(_Sublayers):
-    """Una capa del decodificador: autoatención enmascarada, atención cruzada y red hacia delante.
+    """Una capa del decodificador: autoatención enmascarada, atención cruzada y red prealimentada.
 
     En la atención cruzada las consultas salen del decodificador y las claves y los valores de
     la salida del codificador (``memory``): así cada palabra que se genera mira la frase de origen.
@@ -153,7 +153,7 @@ class DecoderLayer(_Sublayers):
     Args:
         d_model: tamaño ``D`` de los vectores.
         n_heads: cabezas de cada atención.
-        d_ff: tamaño oculto de la red hacia delante.
+        d_ff: tamaño oculto de la red prealimentada.
         dropout: como en :class:`EncoderLayer`.
         norm_first: ``False`` = post-LN (artículo); ``True`` = pre-LN.
     """

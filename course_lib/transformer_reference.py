@@ -33,7 +33,7 @@ def expected_parameter_count(
 ) -> int:
     """Parámetros de un :class:`course_lib.transformer.Transformer` post-LN contados a mano (sin LayerNorm final).
 
-    Por capa: atención = 4·(D² + D); red hacia delante = 2·D·d_ff + d_ff + D; cada LayerNorm = 2·D.
+    Por capa: atención = 4·(D² + D); red prealimentada = 2·D·d_ff + d_ff + D; cada LayerNorm = 2·D.
     El codificador tiene 1 atención y 2 normas por capa; el decodificador, 2 y 3. Embeddings:
     ``V·D`` una sola vez si se comparten (origen, destino y salida); si no, ``V_src·D`` +
     ``V_tgt·D`` + ``D·V_tgt`` (la proyección de salida). Más el sesgo de la salida, ``V_tgt``.

@@ -23,7 +23,7 @@ from course_lib.mistakes.base import Mistakes
 
 FFN_NO_RELU = (
     "parece que no aplicas la ReLU entre W_1 y W_2: sin ella, W_2(W_1 x) es una sola capa lineal "
-    "y la red hacia delante no añade nada que no pudiera hacer una matriz."
+    "y la red prealimentada no añade nada que no pudiera hacer una matriz."
 )
 FFN_RELU_OUT = (
     "parece que aplicas la ReLU también a la salida: va solo entre las dos capas, W_2(ReLU(W_1 x)); "
@@ -39,7 +39,7 @@ NO_RESIDUAL_CROSS = (
     "falta la conexión residual en la atención cruzada: suma su entrada antes de normalizar, norm(x + sub(x))."
 )
 NO_RESIDUAL_FFN = (
-    "falta la conexión residual en la red hacia delante: hay que sumar su entrada, norm(x + feed_forward(x))."
+    "falta la conexión residual en la red prealimentada: hay que sumar su entrada, norm(x + feed_forward(x))."
 )
 NO_RESIDUAL_ALL = "faltan las conexiones residuales: cada subcapa es norm(x + sub(x)), no norm(sub(x))."
 RESIDUAL_AFTER_NORM = (
@@ -72,7 +72,7 @@ CROSS_KV_FROM_DECODER = (
     "las consultas del decodificador: `self.cross_attn(x, memory, memory, src_mask)`."
 )
 DECODER_ORDER = (
-    "el orden de las subcapas del decodificador es: autoatención enmascarada, atención cruzada y red hacia delante."
+    "el orden de las subcapas del decodificador es: autoatención enmascarada, atención cruzada y red prealimentada."
 )
 
 MODEL_NO_POSITIONAL_SRC = (
