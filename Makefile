@@ -5,6 +5,7 @@
 #   make lab        abre JupyterLab en notebooks/
 #   make test-rapido   solo las pruebas unitarias (sin ejecutar cuadernos ni nbgrader): 1 o 2 minutos
 #   make test       instala y ejecuta todas las pruebas (lo que ejecuta CI)
+#   make cuadernos-completos   cada cuaderno en modo normal, con lo que afirma su texto comprobado
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
@@ -51,7 +52,7 @@ EXTRAS_test := lab,docente,test
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab lab-docente test test-rapido calidad formato release alumnos recoger autograde feedback export devolver corregir-todo limpiar
+.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato release alumnos recoger autograde feedback export devolver corregir-todo limpiar
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
@@ -83,6 +84,12 @@ test: $(INSTALADO)
 # ejecutar cuadernos ni nbgrader ni las puertas de calidad. make test sigue siendo la referencia (CI).
 test-rapido: $(INSTALADO)
 	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m "not cuadernos" -q
+
+# Todos los cuadernos en modo normal (entrenamientos completos: decenas de minutos), con las
+# afirmaciones del texto comprobadas. CUADERNOS=01 06 limita a los que empiezan así.
+CUADERNOS ?=
+cuadernos-completos: $(INSTALADO)
+	MPLBACKEND=Agg $(BIN)/python -m tests.completos $(CUADERNOS)
 
 calidad: $(INSTALADO)
 	CURSO_RAPIDO=1 $(BIN)/python -m pytest tests/test_calidad.py

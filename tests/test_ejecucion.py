@@ -1,4 +1,5 @@
-"""Cada cuaderno de soluciones se ejecuta de principio a fin en modo rápido, sin errores."""
+"""Cada cuaderno de soluciones se ejecuta de principio a fin en modo rápido, sin errores y sin
+afirmaciones incumplidas (las que no dependen del entrenamiento se comprueban también aquí)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 import nbclient
 import pytest
 
+from tests.completos import claim_lines
 from tests.cuadernos import ASSIGNMENTS, nbgrader_meta, read, solution_path
 
 pytestmark = pytest.mark.cuadernos
@@ -23,6 +25,8 @@ def test_solution_runs_top_to_bottom(assignment: str, monkeypatch: pytest.Monkey
     elapsed = time.perf_counter() - start
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    _, failed, _ = claim_lines(nb)
+    assert not failed, failed
     setup = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "configuracion")
     setup_output = "".join(o.get("text", "") for o in setup.outputs if o.output_type == "stream")
     assert "modo rápido" in setup_output, "la celda de configuración debe anunciar el modo rápido"

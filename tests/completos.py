@@ -1,0 +1,90 @@
+"""``make cuadernos-completos``: cada cuaderno de ``solutions/`` en modo normal, con sus afirmaciones comprobadas.
+
+Ejecuta los cuadernos de principio a fin **sin** ``CURSO_RAPIDO`` (los entrenamientos completos:
+minutos por cuaderno) y falla si una celda da error o si una afirmación del texto no se cumple
+(:func:`course_lib.claims.claim` escribe :data:`course_lib.claims.FAILED`). Al final, una tabla
+con el tiempo de cada cuaderno y sus afirmaciones, la que recoge el README. Uso::
+
+    python -m tests.completos                  # todos
+    python -m tests.completos 01 06            # los que empiezan así
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import nbclient
+import nbformat
+
+from course_lib.claims import FAILED, SKIPPED
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def claim_lines(nb: nbformat.NotebookNode) -> tuple[list[str], list[str], list[str]]:
+    """``(cumplidas, no cumplidas, sin comprobar)``: las líneas de afirmaciones de las salidas de ``nb``."""
+    held, failed, skipped = [], [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            for line in text.splitlines():
+                if line.startswith(FAILED):
+                    failed.append(line)
+                elif line.startswith(SKIPPED):
+                    skipped.append(line)
+                elif line.startswith("✓ "):
+                    held.append(line)
+    return held, failed, skipped
+
+
+def run(path: Path, timeout: int = 3600) -> tuple[float, list[str], list[str]]:
+    """Ejecuta ``path`` en modo normal: ``(segundos, afirmaciones cumplidas, problemas)``."""
+    nb = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    problems = []
+    try:
+        nbclient.NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        problems.append(f"error al ejecutar: {str(error).strip().splitlines()[-1]}")
+    held, failed, skipped = claim_lines(nb)
+    problems += failed + [f"sin comprobar en modo normal: {line}" for line in skipped]
+    return time.perf_counter() - started, held, problems
+
+
+def main(argv: list[str]) -> int:
+    os.environ["CURSO_RAPIDO"] = "0"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    paths = sorted(ROOT.glob("solutions/*/*.ipynb"))
+    if argv:
+        paths = [p for p in paths if any(p.parent.name.startswith(prefix) for prefix in argv)]
+    if not paths:
+        print(f"No hay cuadernos que empiecen por {', '.join(argv)} en solutions/.", file=sys.stderr)
+        return 1
+    print(f"Modo normal, {platform.machine()} con {os.cpu_count()} núcleos; {len(paths)} cuadernos.", flush=True)
+    rows, failures = [], 0
+    for path in paths:
+        print(f"→ {path.parent.name}…", flush=True)
+        seconds, held, problems = run(path)
+        rows.append((path.parent.name, seconds, len(held), len(problems)))
+        for line in held:
+            print(f"   {line}")
+        for line in problems:
+            print(f"   {line}")
+        failures += len(problems)
+    print("\n| cuaderno | tiempo | afirmaciones cumplidas | problemas |\n|---|---|---|---|")
+    for name, seconds, held, problems in rows:
+        print(f"| {name} | {seconds / 60:.1f} min | {held} | {problems} |")
+    print(f"\nTotal: {sum(r[1] for r in rows) / 60:.1f} min.")
+    if failures:
+        print(f"{failures} problemas: corrige el cuaderno o reescribe la afirmación con lo medido.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
