@@ -40,7 +40,11 @@ QUIEN = $(if $(ALUMNO), (solo $(ALUMNO)),)
 # nbgrader llama a otros ejecutables del entorno (alembic): el entorno va primero en el PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-RESTRICCION_PIP := $(if $(wildcard $(RESTRICCIONES)),-c $(RESTRICCIONES),)
+# Las restricciones (la rueda solo-CPU de PyTorch) se aplican si el entorno aún no tiene un torch
+# que sirva (≥ 2.3: un entorno nuevo, CI) o si se piden a mano (RESTRICCIONES=… en la orden o en
+# el entorno). Un entorno con su propio torch (p. ej. con CUDA) lo conserva.
+TORCH_SIRVE := import torch, sys; sys.exit(0 if tuple(map(int, torch.__version__.split("+")[0].split(".")[:2])) >= (2, 3) else 1)
+RESTRINGIR = $(and $(wildcard $(RESTRICCIONES)),$(or $(filter-out file,$(origin RESTRICCIONES)),$(shell $(BIN)/python -c '$(TORCH_SIRVE)' >/dev/null 2>&1 || echo si)))
 # Una marca por conjunto de extras de pyproject.toml: lab (alumnado), docente (corrección),
 # test (pruebas: todo lo anterior y más).
 INSTALADO_LAB := $(VENV)/.instalado-lab
@@ -64,7 +68,8 @@ $(VENV)/.instalado-%: pyproject.toml $(wildcard $(RESTRICCIONES))
 		echo "No pude crear el entorno virtual. En Debian/Ubuntu instala el módulo venv: sudo apt install python3-venv"; \
 		rm -rf $(VENV); exit 1; }; }
 	@echo "Instalando el curso y sus dependencias (la primera vez tarda unos minutos)…"
-	$(BIN)/python -m pip install --quiet $(RESTRICCION_PIP) -e ".[$(EXTRAS_$*)]"
+	$(if $(RESTRINGIR),@echo "Con las restricciones de $(RESTRICCIONES) (la rueda de PyTorch solo-CPU).",@echo "El entorno ya tiene un torch ≥ 2.3: se conserva (sin las restricciones de $(RESTRICCIONES)).")
+	$(BIN)/python -m pip install --quiet $(if $(RESTRINGIR),-c $(RESTRICCIONES),) -e ".[$(EXTRAS_$*)]"
 	@touch $@ $(if $(filter test,$*),$(INSTALADO_LAB) $(INSTALADO_DOCENTE))
 
 lab: $(INSTALADO_LAB)

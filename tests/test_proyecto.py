@@ -115,3 +115,35 @@ def test_nbgrader_config() -> None:
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/"):
         assert entry in ignored, f"{entry} debe estar en .gitignore"
+
+
+def test_cpu_wheel_constraint_only_when_the_environment_has_no_usable_torch(tmp_path) -> None:
+    """Un entorno sin torch (nuevo, CI) instala con la rueda solo-CPU; uno con su torch ≥ 2.3 lo conserva;
+    RESTRICCIONES=… en la orden la impone igualmente."""
+    import os
+    import subprocess
+    import sys
+
+    bare = tmp_path / "sin_torch"
+    (bare / "bin").mkdir(parents=True)
+    (bare / "bin" / "python").symlink_to("/usr/bin/python3")  # un Python sin torch
+
+    def dry_run(venv, *extra):
+        command = ["make", "-n", "-W", "pyproject.toml", f"VENV={venv}", f"{venv}/.instalado-lab", *extra]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ))
+        return next(line for line in result.stdout.splitlines() if "pip install" in line)
+
+    assert "-c ci/restricciones-cpu.txt" in dry_run(bare)
+    assert "-c " not in dry_run(sys.prefix)  # el entorno de las pruebas ya tiene torch 2.13
+    assert "-c ci/restricciones-cpu.txt" in dry_run(sys.prefix, "RESTRICCIONES=ci/restricciones-cpu.txt")
+
+
+def test_pre_commit_uses_the_pinned_ruff_and_strips_notebook_outputs() -> None:
+    """.pre-commit-config.yaml hace lo que las puertas de calidad: el mismo ruff y cuadernos sin salidas."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    repos = {repo["repo"].rsplit("/", 1)[-1]: repo for repo in config["repos"]}
+    pinned = next(d for d in PYPROJECT["project"]["optional-dependencies"]["test"] if d.startswith("ruff"))
+    assert pinned == f"ruff~={repos['ruff-pre-commit']['rev'].removeprefix('v')}", (pinned, repos["ruff-pre-commit"])
+    assert {hook["id"] for hook in repos["ruff-pre-commit"]["hooks"]} == {"ruff", "ruff-format"}
+    stripout = repos["nbstripout"]["hooks"][0]
+    assert stripout["id"] == "nbstripout" and "solutions" in stripout["files"] and "notebooks" in stripout["files"]
