@@ -69,7 +69,8 @@ def colab_kernel(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, P
     (startup / "00-colab.py").write_text(STARTUP, encoding="utf-8")
     source = base / "repo"  # copia mínima del repositorio: pip construye dentro de ella
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "course_grading/plantillas/comentarios/LICENSE-nbgrader"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)  # los archivos de licencia que pide pyproject
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "course_lib", source / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
     kernel_dir = base / "jupyter" / "kernels" / "colab"
