@@ -82,20 +82,22 @@ def skeleton(path: Path, repo_url: str, branch: str) -> list[str]:
 
     h2 = [(i, _heading(c)) for i, c in enumerate(cells) if _heading(c).startswith("## ")]
     titles = [t for _, t in h2]
-    for needed in ("## Objetivos", "## Resumen", "## Para saber más"):
+    for needed in ("## Objetivos", "## Resumen", "## Para saber más", "## Cómo entregar"):
         if needed not in titles:
             problems.append(f"{where}: falta la sección «{needed[3:]}».")
     if not problems:
         index = {t: i for i, t in h2}
         objectives, summary, more = index["## Objetivos"], index["## Resumen"], index["## Para saber más"]
+        hand_in = index["## Cómo entregar"]
         sections = [i for i, t in h2 if objectives < i < summary]
         if not setups[0] < objectives:
             problems.append(f"{where}, celda {setups[0] + 1}: la celda de configuración debe ir antes de «Objetivos».")
         if not sections:
             problems.append(f"{where}: no hay secciones (## …) entre «Objetivos» y «Resumen».")
-        if not objectives < summary < more or h2[-1][0] != more:
+        if not objectives < summary < more < hand_in or h2[-1][0] != hand_in:
             problems.append(
-                f"{where}: el orden debe ser «Objetivos», secciones, «Resumen» y «Para saber más» al final."
+                f"{where}: el orden debe ser «Objetivos», secciones, «Resumen», «Para saber más» y «Cómo entregar» "
+                "al final."
             )
 
     code_cells = [(i, c) for i, c in enumerate(cells) if c.cell_type == "code"]

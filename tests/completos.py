@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,28 @@ import nbformat
 from course_lib.claims import FAILED, SKIPPED
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def offline_cache(folder: Path) -> Path | None:
+    """Sin red (la máquina de desarrollo): una caché de datos con enlaces a la copia de ``../shared/data``.
+
+    El cuaderno 07 busca los datos en la caché de ``CURSO_DATOS`` antes de descargarlos
+    (:mod:`course_lib.data`, que comprueba sus huellas). Devuelve la carpeta, o ``None`` si no hay copia.
+    """
+    from course_lib.data import TATOEBA_TEST_NAMES
+
+    zip_file, test_dir = SHARED_DATA / "spa-eng.zip", SHARED_DATA / "tatoeba-test"
+    if not zip_file.exists() or not test_dir.is_dir():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    links = {"spa-eng.zip": zip_file}
+    for lang in ("eng", "spa"):
+        links[TATOEBA_TEST_NAMES[1].format(lang=lang)] = test_dir / TATOEBA_TEST_NAMES[0].format(lang=lang)
+    for name, target in links.items():
+        if not (folder / name).exists():
+            (folder / name).symlink_to(target)
+    return folder
 
 
 def claim_lines(nb: nbformat.NotebookNode) -> tuple[list[str], list[str], list[str]]:
@@ -48,8 +71,10 @@ def run(path: Path, timeout: int = 3600) -> tuple[float, list[str], list[str]]:
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     problems = []
+    # Una carpeta de trabajo nueva: los puntos de control de una ejecución anterior no se reanudan.
+    workdir = tempfile.mkdtemp(prefix=f"curso-{path.parent.name}-")
     try:
-        nbclient.NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbclient.NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": workdir}}).execute()
     except nbclient.exceptions.CellExecutionError as error:
         problems.append(f"error al ejecutar: {str(error).strip().splitlines()[-1]}")
     held, failed, skipped = claim_lines(nb)
@@ -60,6 +85,11 @@ def run(path: Path, timeout: int = 3600) -> tuple[float, list[str], list[str]]:
 def main(argv: list[str]) -> int:
     os.environ["CURSO_RAPIDO"] = "0"
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if "CURSO_DATOS" not in os.environ:
+        cache = offline_cache(Path(tempfile.mkdtemp(prefix="curso-datos-")))
+        if cache is not None:
+            os.environ["CURSO_DATOS"] = str(cache)
+            print(f"Datos del cuaderno 07: la copia local de {SHARED_DATA} (sin descargar).", flush=True)
     paths = sorted(ROOT.glob("solutions/*/*.ipynb"))
     if argv:
         paths = [p for p in paths if any(p.parent.name.startswith(prefix) for prefix in argv)]

@@ -84,6 +84,7 @@ def _setup_index(nb) -> int:
             "99",
         ),
         (lambda nb: nb.metadata.pop("kernelspec"), "kernelspec"),
+        (lambda nb: nb.cells.pop(), "Cómo entregar"),
         (
             lambda nb: nb.cells.pop(next(i for i, c in enumerate(nb.cells) if calidad._meta(c).get("solution")) + 2),
             "comprobación visible",
@@ -102,6 +103,7 @@ def _setup_index(nb) -> int:
         "sin_resumen",
         "puntos",
         "sin_kernelspec",
+        "sin_como_entregar",
         "sin_comprobacion",
         "sin_que_ver",
     ],
