@@ -9,6 +9,7 @@
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
+#   make version VERSION=0.2.0   cambia la versión del curso (pyproject, cuadernos, CHANGELOG) y regenera
 #   make lab-docente   abre JupyterLab en la raíz del curso (solutions/ y nbgrader_config.py), para editar
 #   make alumnos LISTA=clase.csv   importa la lista de clase (id,nombre,apellidos,email,id_lms) a gradebook.db
 #   make recoger ENTREGAS=entregas.zip CUADERNO=<id> [LMS=moodle|canvas]   entregas del LMS → submitted/
@@ -56,7 +57,7 @@ EXTRAS_test := lab,docente,test
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato release alumnos recoger autograde feedback export devolver corregir-todo limpiar
+.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato version release alumnos recoger autograde feedback export devolver corregir-todo limpiar
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
@@ -103,6 +104,15 @@ formato: $(INSTALADO)
 	$(BIN)/ruff check --fix course_lib course_grading tests solutions benchmarks nbgrader_config.py
 	$(BIN)/ruff format course_lib course_grading tests solutions benchmarks nbgrader_config.py
 	@echo "Si cambiaron cuadernos de solutions/, ejecuta make release."
+
+# Una versión nueva del curso: pyproject.toml, la celda de configuración de cada cuaderno (la
+# versión que instala en Colab) y el CHANGELOG; después regenera notebooks/ y reinstala.
+VERSION ?=
+version: $(INSTALADO_DOCENTE)
+	@test -n "$(VERSION)" || { echo "Indica la versión: make version VERSION=0.2.0 (o 0.3.0.dev0 mientras se prepara)"; exit 1; }
+	$(BIN)/python ci/version.py $(VERSION)
+	$(MAKE) release
+	$(BIN)/python -m pip install --quiet $(if $(RESTRINGIR),-c $(RESTRICCIONES),) -e ".[$(EXTRAS_test)]"
 
 release: $(INSTALADO_DOCENTE)
 	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || { \

@@ -48,6 +48,7 @@ bloque de importaciones): ``import course_lib`` es ligero.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 from typing import Any
 
@@ -118,6 +119,12 @@ def __dir__() -> list[str]:
 # tests/test_repositorio.py). Si haces un fork, cambia esta línea y los cuadernos.
 REPO_URL = "https://github.com/atencion-y-transformers/curso"
 REPO_BRANCH = "main"
+
+# La versión del curso instalado (la de pyproject.toml; la cambia ci/version.py).
+try:
+    __version__ = importlib.metadata.version("atencion-transformers")
+except importlib.metadata.PackageNotFoundError:  # el código sin instalar (p. ej. desde una copia)
+    __version__ = "0+sin-instalar"
 
 __all__ = [
     "REPO_BRANCH",

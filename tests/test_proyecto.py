@@ -83,7 +83,9 @@ def test_repository_url_defined_once_and_used_everywhere() -> None:
         for path in (solution_path(assignment), release_path(assignment)):
             text = "\n".join(cell.source for cell in read(path).cells)
             assert badge in text, f"{path.name}: la insignia de Colab no apunta a {badge}"
-            assert f'"git+{url}"' in text, f"{path.name}: la celda de configuración no instala desde {url}"
+            assert f'REPO = "{url}"' in text and 'f"git+{REPO}@{ref}"' in text, (
+                f"{path.name}: la celda de configuración no instala desde {url}"
+            )
             urls = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", text)) - {url}
             assert not urls, f"{path.name}: otras URL de repositorio: {urls}"
 
