@@ -30,3 +30,15 @@ def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def reads(monkeypatch):
     """Cuenta quién lee tensores desde Python (véase tests/lecturas.py)."""
     return counting_reads(monkeypatch)
+
+
+@pytest.fixture
+def one_thread():
+    """PyTorch con un solo hilo durante la prueba (modelos diminutos: va más rápido y no compite
+    por los núcleos con otras pruebas); después, los hilos de antes."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

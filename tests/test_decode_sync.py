@@ -121,12 +121,8 @@ def old_beam_search(
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Modelos diminutos: con un hilo van más rápido (y no compiten por los núcleos con otras pruebas)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """Modelos diminutos: con un hilo (la fixture ``one_thread`` de conftest)."""
 
 
 @pytest.fixture

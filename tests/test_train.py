@@ -1,9 +1,6 @@
 """Pruebas de course_lib.train: pérdida con suavizado, calentamiento, bucle, reanudación y DDP."""
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -239,13 +236,9 @@ def test_history_plot_has_spanish_labels():
 
 def test_ddp_two_processes_keep_identical_replicas(tmp_path):
     """torchrun con 2 procesos (gloo, CPU): tras unos pasos, las dos réplicas son idénticas y han cambiado."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-        str(ROOT / "tests" / "ddp_worker.py"), str(tmp_path),
-    ]  # fmt: skip
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    from tests.torchrun import torchrun
+
+    torchrun("ddp_worker.py", str(tmp_path))
     first, second = (torch.load(tmp_path / f"replica{r}.pt") for r in (0, 1))
     assert first["world"] == second["world"] == 2
     assert first["int"] == second["int"] == 5637, "broadcast_int: todos reciben el entero del proceso 0"

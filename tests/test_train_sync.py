@@ -10,7 +10,6 @@ lee en cada paso si hubo gradientes infinitos (solo con fp16, por diseño de PyT
 from collections import Counter
 
 import pytest
-import torch
 
 from course_lib.train import TrainConfig, fit
 from tests.lecturas import device_reads
@@ -20,12 +19,8 @@ STEPS, LOG_EVERY = 40, 10
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Modelos diminutos: con un hilo van más rápido."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """Modelos diminutos: con un hilo (la fixture ``one_thread`` de conftest)."""
 
 
 # Adam guarda su contador de pasos en un tensor de la CPU también cuando entrena en GPU (salvo con
