@@ -35,6 +35,9 @@ Qué se explica en qué cuaderno:
 - ``cli``: ``argparse`` con la ayuda y los errores en español (las líneas de órdenes).
 - ``tokens``: ``<pad> <sos> <eos> <unk>``, el lote ``Batch`` y el relleno (01 y 07).
 - ``seq2seq_training``: entrenar y evaluar el seq2seq de 01 con la gramática.
+- ``gpt``: el modelo de lenguaje solo con decodificador, su pérdida, el muestreo y la generación (08).
+- ``bert``: el modelo de lenguaje enmascarado, solo con codificador, y la regla 80/10/10 (08).
+- ``pretraining``: entrenar los dos con ``fit`` y los lotes del traductor de 07 (08).
 
 Las herramientas de quien corrige con nbgrader (preprocesadores, núcleo de corrección,
 aislamiento, LMS) están aparte, en el paquete ``course_grading``: el alumnado no las usa.
@@ -74,6 +77,12 @@ _EXPORTS = {
     "causal_mask": "masks",
     "decoder_mask": "masks",
     "padding_mask": "masks",
+    "EncoderOnlyLM": "bert",
+    "mask_tokens": "bert",
+    "DecoderOnlyLM": "gpt",
+    "generate": "gpt",
+    "lm_loss": "gpt",
+    "sample_next_token": "gpt",
     "MultiHeadAttention": "multihead",
     "merge_heads": "multihead",
     "split_heads": "multihead",
@@ -133,7 +142,9 @@ __all__ = [
     "BPETokenizer",
     "BatchSource",
     "DecoderLayer",
+    "DecoderOnlyLM",
     "EncoderLayer",
+    "EncoderOnlyLM",
     "FeedForward",
     "MultiHeadAttention",
     "PositionalEncoding",
@@ -151,16 +162,20 @@ __all__ = [
     "dot_scores",
     "drop_test_overlap",
     "fast_mode",
+    "generate",
     "get_device",
     "greedy_decode",
     "in_colab",
     "label_smoothing_loss",
+    "lm_loss",
     "load_spa_eng",
     "load_tatoeba_test",
+    "mask_tokens",
     "merge_heads",
     "noam_lr",
     "padding_fraction",
     "padding_mask",
+    "sample_next_token",
     "scaled_dot_product_attention",
     "seed_everything",
     "setup",

@@ -41,6 +41,11 @@ REFERENCES = {
     "noam_lr": "course_lib.schedule.noam_lr",
     "greedy_decode": "course_lib.decode.greedy_decode",
     "beam_search": "course_lib.decode.beam_search",
+    "lm_loss": "course_lib.gpt.lm_loss",
+    "DecoderOnlyLM": "course_lib.gpt.DecoderOnlyLM",
+    "sample_next_token": "course_lib.gpt.sample_next_token",
+    "mask_tokens": "course_lib.bert.mask_tokens",
+    "generate": "course_lib.gpt.generate",
 }
 
 

@@ -115,6 +115,36 @@ def plot_attention_heads(
     return fig
 
 
+def plot_mask(
+    mask: torch.Tensor | np.ndarray,
+    queries: Sequence[str] | None = None,
+    keys: Sequence[str] | None = None,
+    title: str = "Máscara de atención",
+    ax: Axes | None = None,
+) -> Axes:
+    """Dibuja una máscara booleana ``(T_q, T_k)``: verde = puede atender, blanco = oculto (05 y 08).
+
+    Se aceptan dimensiones iniciales de tamaño 1, como la ``(1, 1, T, T)`` de ``causal_mask``.
+    """
+    matrix = _as_matrix(mask)
+    t_q, t_k = matrix.shape
+    for name, labels, size in (("queries", queries, t_q), ("keys", keys, t_k)):
+        if labels is not None and len(labels) != size:
+            raise ValueError(
+                f"`{name}` tiene {len(labels)} etiquetas, pero `mask` tiene forma {tuple(matrix.shape)} "
+                f"(T_q, T_k): hacen falta {size}."
+            )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * t_k + 2.0, 0.5 * t_q + 1.8))
+    ax.imshow(matrix, cmap="Greens", vmin=0, vmax=1.2)
+    ax.set_xticks(range(t_k), labels=list(keys) if keys is not None else range(t_k), rotation=45, ha="right")
+    ax.set_yticks(range(t_q), labels=list(queries) if queries is not None else range(t_q))
+    ax.set_xlabel("Claves (a qué token se atiende)")
+    ax.set_ylabel("Consultas (qué token atiende)")
+    ax.set_title(title)
+    return ax
+
+
 def _as_matrix(weights: torch.Tensor | np.ndarray) -> np.ndarray:
     if isinstance(weights, torch.Tensor):
         weights = weights.detach().float().cpu().numpy()

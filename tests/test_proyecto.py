@@ -27,6 +27,7 @@ RESERVED = [
     "05_enmascaramiento",
     "06_transformer",
     "07_traductor",
+    "08_gpt_y_bert",
 ]
 
 

@@ -123,3 +123,16 @@ def test_plot_attention_heads_grid() -> None:
 def test_plot_attention_heads_rejects_bad_shapes(shape) -> None:
     with pytest.raises(ValueError, match="H, T_q, T_k"):
         viz.plot_attention_heads(torch.rand(shape))
+
+
+def test_plot_mask_draws_allowed_cells_and_checks_labels() -> None:
+    from course_lib.viz import plot_mask
+
+    mask = torch.tril(torch.ones(3, 3, dtype=torch.bool))[None, None]  # (1, 1, T, T), como causal_mask
+    ax = plot_mask(mask, ["a", "b", "c"], ["a", "b", "c"], title="causal")
+    image = ax.get_images()[0].get_array()
+    assert image.tolist() == mask[0, 0].float().tolist()
+    assert ax.get_title() == "causal"
+    with pytest.raises(ValueError, match=r"`keys` tiene 2 etiquetas.*\(3, 3\)"):
+        plot_mask(mask, ["a", "b", "c"], ["a", "b"])
+    plt.close("all")

@@ -141,3 +141,26 @@ TRAIN = (
     "course_lib.label_smoothing_loss",
     "course_lib.noam_lr",
 )
+
+# Cuaderno 08 (gpt y bert). La entropía cruzada de PyTorch sí se puede usar en `lm_loss` (lo que se
+# pide es el desplazamiento y el relleno), y las capas del curso (EncoderLayer, las máscaras, los
+# embeddings) son los bloques con los que se construye `DecoderOnlyLM`: solo se prohíben las
+# referencias de este cuaderno y los modelos completos de PyTorch.
+GPT_BERT = (
+    "course_lib.gpt.lm_loss",
+    "course_lib.gpt.DecoderOnlyLM",
+    "course_lib.gpt.sample_next_token",
+    "course_lib.gpt.generate",
+    "course_lib.bert.mask_tokens",
+    "course_lib.bert.EncoderOnlyLM",
+    "course_lib.lm_loss",
+    "course_lib.DecoderOnlyLM",
+    "course_lib.sample_next_token",
+    "course_lib.generate",
+    "course_lib.mask_tokens",
+    "course_lib.EncoderOnlyLM",
+    "torch.nn.TransformerEncoder",
+    "torch.nn.TransformerDecoder",
+    "torch.nn.modules.transformer.TransformerEncoder",
+    "torch.nn.modules.transformer.TransformerDecoder",
+)
