@@ -20,15 +20,15 @@ ASSIGNMENT = "00_preliminares"
 FULL = sum(grade_cells(ASSIGNMENT).values())
 
 
-def new_course(root: Path) -> Path:
-    """Copia en ``root`` lo que necesita un curso para corregir ``ASSIGNMENT`` con make."""
+def new_course(root: Path, assignment: str = ASSIGNMENT) -> Path:
+    """Copia en ``root`` lo que necesita un curso para corregir ``assignment`` con make."""
     if not (Path(sys.prefix) / ".instalado-test").exists():
         pytest.skip("el entorno no se instaló con el Makefile (falta .venv/.instalado-test)")
     for name in ("Makefile", "nbgrader_config.py", "pyproject.toml"):
         shutil.copy2(ROOT / name, root / name)
     shutil.copytree(ROOT / "ci", root / "ci", copy_function=shutil.copy2)
     for name in ("solutions", "notebooks"):
-        shutil.copytree(ROOT / name / ASSIGNMENT, root / name / ASSIGNMENT, copy_function=shutil.copy2)
+        shutil.copytree(ROOT / name / assignment, root / name / assignment, copy_function=shutil.copy2)
     return root
 
 
