@@ -7,6 +7,7 @@ con el tiempo de cada cuaderno y sus afirmaciones, la que recoge el README. Uso:
 
     python -m tests.completos                  # todos
     python -m tests.completos 01 06            # los que empiezan así
+    CURSO_GUARDAR=/tmp/salidas python -m tests.completos 08   # y guarda los cuadernos ejecutados
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ def claim_lines(nb: nbformat.NotebookNode) -> tuple[list[str], list[str], list[s
     return held, failed, skipped
 
 
-def run(path: Path, timeout: int = 3600) -> tuple[float, list[str], list[str]]:
-    """Ejecuta ``path`` en modo normal: ``(segundos, afirmaciones cumplidas, problemas)``."""
+def run(path: Path, timeout: int = 3600, keep: Path | None = None) -> tuple[float, list[str], list[str]]:
+    """Ejecuta ``path`` en modo normal: ``(segundos, afirmaciones cumplidas, problemas)``.
+
+    Con ``keep``, guarda allí el cuaderno ejecutado, con sus salidas (para leerlas después).
+    """
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     problems = []
@@ -77,6 +81,9 @@ def run(path: Path, timeout: int = 3600) -> tuple[float, list[str], list[str]]:
         nbclient.NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": workdir}}).execute()
     except nbclient.exceptions.CellExecutionError as error:
         problems.append(f"error al ejecutar: {str(error).strip().splitlines()[-1]}")
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, keep / path.name)
     held, failed, skipped = claim_lines(nb)
     problems += failed + [f"sin comprobar en modo normal: {line}" for line in skipped]
     return time.perf_counter() - started, held, problems
@@ -84,6 +91,7 @@ def run(path: Path, timeout: int = 3600) -> tuple[float, list[str], list[str]]:
 
 def main(argv: list[str]) -> int:
     os.environ["CURSO_RAPIDO"] = "0"
+    keep = Path(os.environ["CURSO_GUARDAR"]) if os.environ.get("CURSO_GUARDAR") else None
     os.environ.setdefault("MPLBACKEND", "Agg")
     if "CURSO_DATOS" not in os.environ:
         cache = offline_cache(Path(tempfile.mkdtemp(prefix="curso-datos-")))
@@ -100,7 +108,7 @@ def main(argv: list[str]) -> int:
     rows, failures = [], 0
     for path in paths:
         print(f"→ {path.parent.name}…", flush=True)
-        seconds, held, problems = run(path)
+        seconds, held, problems = run(path, keep=keep)
         rows.append((path.parent.name, seconds, len(held), len(problems)))
         for line in held:
             print(f"   {line}")
