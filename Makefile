@@ -9,6 +9,8 @@
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
+#   make libro      el curso como sitio HTML estático, con los cuadernos resueltos y ejecutados
+#                   (libro/_build/normal/html; con CURSO_RAPIDO=1, en libro/_build/rapido/html y en minutos)
 #   make version VERSION=0.2.0   cambia la versión del curso (pyproject, cuadernos, CHANGELOG) y regenera
 #   make lab-docente   abre JupyterLab en la raíz del curso (solutions/ y nbgrader_config.py), para editar
 #   make alumnos LISTA=clase.csv   importa la lista de clase (id,nombre,apellidos,email,id_lms) a gradebook.db
@@ -47,17 +49,19 @@ export PATH := $(abspath $(BIN)):$(PATH)
 TORCH_SIRVE := import torch, sys; sys.exit(0 if tuple(map(int, torch.__version__.split("+")[0].split(".")[:2])) >= (2, 3) else 1)
 RESTRINGIR = $(and $(wildcard $(RESTRICCIONES)),$(or $(filter-out file,$(origin RESTRICCIONES)),$(shell $(BIN)/python -c '$(TORCH_SIRVE)' >/dev/null 2>&1 || echo si)))
 # Una marca por conjunto de extras de pyproject.toml: lab (alumnado), docente (corrección),
-# test (pruebas: todo lo anterior y más).
+# libro (el sitio HTML), test (pruebas: todo lo anterior y más).
 INSTALADO_LAB := $(VENV)/.instalado-lab
 INSTALADO_DOCENTE := $(VENV)/.instalado-docente
+INSTALADO_LIBRO := $(VENV)/.instalado-libro
 INSTALADO := $(VENV)/.instalado-test
 EXTRAS_lab := lab
 EXTRAS_docente := docente
+EXTRAS_libro := libro
 EXTRAS_test := lab,docente,test
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato version release alumnos recoger autograde feedback export devolver corregir-todo limpiar
+.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato version release libro alumnos recoger autograde feedback export devolver corregir-todo limpiar
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
@@ -101,8 +105,8 @@ calidad: $(INSTALADO)
 	CURSO_RAPIDO=1 $(BIN)/python -m pytest tests/test_calidad.py
 
 formato: $(INSTALADO)
-	$(BIN)/ruff check --fix course_lib course_grading tests solutions benchmarks nbgrader_config.py
-	$(BIN)/ruff format course_lib course_grading tests solutions benchmarks nbgrader_config.py
+	$(BIN)/ruff check --fix course_lib course_grading tests solutions benchmarks libro ci nbgrader_config.py
+	$(BIN)/ruff format course_lib course_grading tests solutions benchmarks libro ci nbgrader_config.py
 	@echo "Si cambiaron cuadernos de solutions/, ejecuta make release."
 
 # Una versión nueva del curso: pyproject.toml, la celda de configuración de cada cuaderno (la
@@ -119,6 +123,12 @@ release: $(INSTALADO_DOCENTE)
 		echo "No pude generar $$t. Si ya hay entregas corregidas de $$t, nbgrader no deja añadir, quitar ni renombrar (grade_id) celdas calificadas o bloqueadas: deshaz ese cambio (puedes cambiar el cuerpo de las pruebas y los puntos; README, «Editar el curso»)."; \
 		exit 1; }; done
 	@echo "Versión del alumnado regenerada en notebooks/ ($(words $(TAREAS)) cuadernos)."
+
+# El libro: cada cuaderno de solutions/ ejecutado (modo normal: de 15 a 40 minutos la primera vez; los que
+# no cambiaron salen de la caché) y convertido en páginas con Sphinx. JupyterLab (el extra lab) trae
+# ipywidgets: las barras de progreso salen como en el laboratorio.
+libro: $(INSTALADO_LIBRO) $(INSTALADO_LAB)
+	$(BIN)/python -m libro.construir
 
 recoger: $(INSTALADO_DOCENTE)
 	@test -n "$(ENTREGAS)" || { echo "Indica el zip o la carpeta del LMS y el cuaderno: make recoger ENTREGAS=ruta/entregas.zip CUADERNO=<id>"; exit 1; }

@@ -160,7 +160,7 @@ def test_gate_word_list_can_fail(tmp_path: Path) -> None:
 def test_gate_lint() -> None:
     paths = [ROOT / "course_lib", ROOT / "course_grading", ROOT / "tests", ROOT / "nbgrader_config.py"]
     paths += [ROOT / "solutions", ROOT / "notebooks"]
-    paths += [ROOT / "benchmarks"] if (ROOT / "benchmarks").exists() else []
+    paths += [ROOT / name for name in ("benchmarks", "libro", "ci") if (ROOT / name).exists()]
     problems = calidad.lint(paths)
     assert problems == [], "\n".join(problems)
 
