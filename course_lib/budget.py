@@ -23,6 +23,10 @@ from course_lib.train_config import TrainConfig
 CALIBRATION_STEPS = 20
 CALIBRATION_FRACTION = 0.05
 BUDGET_MARGIN = 0.03
+# Una segunda medida, con la misma ventana, justo después de la calibración: si el total que da
+# cambia más de RECALIBRATION_TOLERANCE (la máquina estaba ocupada al calibrar, o lo está ahora) y el
+# enfriamiento aún no ha empezado, se vuelve a fijar el total.
+RECALIBRATION_TOLERANCE = 0.1
 
 
 class Stopwatch:
@@ -54,11 +58,12 @@ class Calibration:
 
     La ventana empieza tras el primer paso de la sesión (que paga la puesta en marcha: memoria,
     hilos, compilación de núcleos) y termina cuando ha medido al menos :data:`CALIBRATION_STEPS`
-    pasos y :data:`CALIBRATION_FRACTION` del presupuesto.
+    pasos y ``fraction`` del presupuesto (:data:`CALIBRATION_FRACTION`). ``fit`` mide dos veces: la
+    segunda ventana se abre en el paso en que se cerró la primera (véase :func:`replan`).
     """
 
-    def __init__(self, budget_seconds: float) -> None:
-        self.budget_seconds = budget_seconds
+    def __init__(self, budget_seconds: float, fraction: float = CALIBRATION_FRACTION) -> None:
+        self.budget_seconds, self.fraction = budget_seconds, fraction
         self.start: tuple[int, float] | None = None  # (paso, segundos) al abrir la ventana
 
     def seconds_per_step(self, step: int, seconds: float) -> float | None:
@@ -67,9 +72,31 @@ class Calibration:
             self.start = (step, seconds)
             return None
         steps, elapsed = step - self.start[0], seconds - self.start[1]
-        if steps >= CALIBRATION_STEPS and elapsed >= CALIBRATION_FRACTION * self.budget_seconds:
+        if steps >= CALIBRATION_STEPS and elapsed >= self.fraction * self.budget_seconds:
             return elapsed / steps
         return None
+
+
+def replan(
+    plan: TrainConfig, step: int, seconds: float, per_step: float, margin: float = BUDGET_MARGIN
+) -> TrainConfig | None:
+    """La receta con un total nuevo si el ritmo medido ahora lo cambia más de :data:`RECALIBRATION_TOLERANCE`
+    y el enfriamiento no ha empezado ni con el total viejo ni con el nuevo (así la tasa de los pasos ya
+    dados es la misma con los dos: entrenar así sigue dando lo mismo que ``steps`` = el total final).
+    ``None`` si se sigue con el plan.
+    """
+    from dataclasses import replace
+
+    from course_lib.schedule import steps_for_budget
+
+    assert plan.steps is not None and plan.budget_seconds is not None
+    total = steps_for_budget(plan.budget_seconds, seconds, step, per_step, plan.cooldown_fraction, margin)
+    new = replace(plan, steps=total)
+    if abs(total - plan.steps) <= RECALIBRATION_TOLERANCE * plan.steps:
+        return None
+    if step >= plan.steps - plan.cooldown_steps or step >= total - new.cooldown_steps:
+        return None
+    return new
 
 
 def report_calibration(plan: TrainConfig, per_step: float | None, step: int, progress: bool) -> None:

@@ -46,6 +46,7 @@ from course_lib.budget import (
     BUDGET_MARGIN,
     Calibration,
     Stopwatch,
+    replan,
     report_calibration,
 )
 from course_lib.checkpoints import CHECKPOINT_NAME, load_checkpoint, resume_training, save_checkpoint, save_training
@@ -206,7 +207,10 @@ def fit(
        ``round(cooldown_fraction · total)`` pasos y siempre empieza después de la calibración;
        el calentamiento (``warmup``) ya estaba fijado. Así el entrenamiento acaba con la tasa a 0
        dentro del presupuesto, en una máquina rápida o en una lenta.
-    3. El total queda en ``History.total_steps`` y en los puntos de control; al reanudar se sigue
+    3. Una segunda medida, igual, justo después (solo con un proceso): si la máquina estaba ocupada al
+       calibrar (o lo está ahora) y el total que da cambia más de un 10 %, se fija el nuevo, siempre que
+       el enfriamiento no haya empezado (:func:`course_lib.budget.replan`).
+    4. El total queda en ``History.total_steps`` y en los puntos de control; al reanudar se sigue
        con él, sin volver a calibrar (si el corte llegó durante la calibración, se calibra de nuevo).
 
     Como la tasa de los pasos de calibración no depende del total, entrenar por tiempo da en CPU
@@ -254,6 +258,8 @@ def fit(
     running = _RunningLoss(device)
     stopwatch = Stopwatch(before=history.seconds, clock=clock)
     calibration = Calibration(config.budget_seconds) if plan.steps is None else None
+    # La segunda medida (un solo proceso): se abre al acabar la calibración de esta sesión.
+    recheck: Calibration | None = None
 
     def log() -> bool:
         """Anota la pérdida media y la tasa; devuelve si se acabó el tiempo (lo decide el proceso 0)."""
@@ -280,6 +286,24 @@ def fit(
             report_calibration(calibrated, per_step, step, progress)
         return calibrated
 
+    def recalibrate() -> TrainConfig | None:
+        """Tras cada paso de la segunda medida: la receta con otro total si el ritmo cambió (véase ``replan``)."""
+        nonlocal recheck
+        assert recheck is not None and recheck.start is not None
+        if recheck.seconds_per_step(step, stopwatch.seconds()) is None:  # sin esperar a la GPU en cada paso
+            return None
+        _synchronize(device)
+        seconds = stopwatch.seconds()
+        (start_step, start_seconds), recheck = recheck.start, None  # una sola vez
+        per_step = (seconds - start_seconds) / (step - start_step)
+        replanned = replan(plan, step, seconds, per_step)
+        if replanned is not None and progress:
+            tqdm.write(
+                f"Segunda medida tras {step} pasos: {1000 * per_step:.0f} ms por paso → {replanned.steps} pasos "
+                f"(antes {plan.steps}; enfriamiento {replanned.cooldown_steps})."
+            )
+        return replanned
+
     def validate() -> None:
         if valid and rank == 0:
             with stopwatch.paused():  # la validación no cuenta como tiempo de entrenamiento
@@ -303,6 +327,14 @@ def fit(
             running.add(loss, (tgt_out != pad_id).sum() * world)
             if plan.steps is None and (calibrated := calibrate()) is not None:
                 plan = calibrated
+                history.total_steps = plan.steps
+                bar.total = plan.steps
+                bar.refresh()
+                if world == 1:
+                    recheck = Calibration(config.budget_seconds)
+                    recheck.seconds_per_step(step, stopwatch.seconds())  # abre la ventana aquí
+            elif recheck is not None and (replanned := recalibrate()) is not None:
+                plan = replanned
                 history.total_steps = plan.steps
                 bar.total = plan.steps
                 bar.refresh()

@@ -304,3 +304,32 @@ def test_steps_and_minutes_together_or_neither_are_rejected():
         replace(get_profile("cpu"), minutes=None)
     with pytest.raises(ValueError, match="`steps`"):
         training_config("cpu", steps=0)
+
+
+def test_a_calibration_during_a_busy_moment_is_corrected_by_the_second_measure():
+    """Calibrar con la máquina ocupada (1 s por paso) y seguir a 0,1 s: la segunda medida fija otro total,
+    que llena el presupuesto, y el resultado es el mismo que entrenar con steps = ese total (CPU)."""
+    torch.set_num_threads(1)
+    es, en, batches = _task()
+    clock = FakeClock(lambda n: 1.0 if n <= 22 else 0.1)
+    by_time = _model(es, en)
+    config = TrainConfig(budget_seconds=100.0, cooldown_fraction=0.3, **RECIPE)
+    history = fit(clock.attach(by_time), batches, config, device="cpu", progress=False, clock=clock)
+    first_total = _expected_total(100.0, 1.0)  # lo que habría fijado la primera medida sola
+    assert first_total == 97
+    assert history.total_steps > 5 * first_total, history.total_steps
+    assert clock.now <= 100.0 and clock.now > 0.8 * 100.0  # dentro del presupuesto, y aprovechándolo
+    assert history.lr[-1] == 0.0
+    by_steps = _model(es, en)
+    fit(by_steps, batches, TrainConfig(steps=history.total_steps, cooldown_fraction=0.3, **RECIPE), device="cpu",
+        progress=False)  # fmt: skip
+    assert _same_weights(by_time, by_steps)
+
+
+def test_a_steady_pace_keeps_the_first_total():
+    """Con el mismo ritmo en las dos medidas, el total no cambia (la tolerancia absorbe el redondeo)."""
+    es, en, batches = _task()
+    clock = FakeClock(lambda n: 0.5)
+    config = TrainConfig(budget_seconds=60.0, cooldown_fraction=0.3, **RECIPE)
+    history = fit(clock.attach(_model(es, en)), batches, config, device="cpu", progress=False, clock=clock)
+    assert history.total_steps == _expected_total(60.0, 0.5)
