@@ -41,22 +41,13 @@ def plot_attention(
     """
     matrix = _as_matrix(weights)
     t_q, t_k = matrix.shape
-    for name, labels, size in (("queries", queries, t_q), ("keys", keys, t_k)):
-        if labels is not None and len(labels) != size:
-            raise ValueError(
-                f"`{name}` tiene {len(labels)} etiquetas, pero `weights` tiene forma "
-                f"{tuple(matrix.shape)} (T_q, T_k): hacen falta {size}."
-            )
+    _check_labels(matrix, queries, keys, "weights")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.55 * t_k + 2.5, 0.5 * t_q + 1.8))
     image = ax.imshow(matrix, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(matrix.max())))
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="peso")
-    ax.set_xticks(range(t_k), labels=list(keys) if keys is not None else range(t_k), rotation=45, ha="right")
-    ax.set_yticks(range(t_q), labels=list(queries) if queries is not None else range(t_q))
-    ax.set_xlabel("Claves (a qué token se atiende)")
-    ax.set_ylabel("Consultas (qué token atiende)")
-    ax.set_title(title)
+    _label_axes(ax, t_q, t_k, queries, keys, title)
     if annotate is None:
         annotate = t_q * t_k <= 100
     if annotate:
@@ -128,21 +119,33 @@ def plot_mask(
     """
     matrix = _as_matrix(mask)
     t_q, t_k = matrix.shape
-    for name, labels, size in (("queries", queries, t_q), ("keys", keys, t_k)):
-        if labels is not None and len(labels) != size:
-            raise ValueError(
-                f"`{name}` tiene {len(labels)} etiquetas, pero `mask` tiene forma {tuple(matrix.shape)} "
-                f"(T_q, T_k): hacen falta {size}."
-            )
+    _check_labels(matrix, queries, keys, "mask")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.55 * t_k + 2.0, 0.5 * t_q + 1.8))
     ax.imshow(matrix, cmap="Greens", vmin=0, vmax=1.2)
+    _label_axes(ax, t_q, t_k, queries, keys, title)
+    return ax
+
+
+def _check_labels(matrix: np.ndarray, queries: Sequence[str] | None, keys: Sequence[str] | None, what: str) -> None:
+    """Una etiqueta por fila (``queries``) y por columna (``keys``) de ``matrix`` ``(T_q, T_k)``."""
+    for name, labels, size in (("queries", queries, matrix.shape[0]), ("keys", keys, matrix.shape[1])):
+        if labels is not None and len(labels) != size:
+            raise ValueError(
+                f"`{name}` tiene {len(labels)} etiquetas, pero `{what}` tiene forma {tuple(matrix.shape)} "
+                f"(T_q, T_k): hacen falta {size}."
+            )
+
+
+def _label_axes(
+    ax: Axes, t_q: int, t_k: int, queries: Sequence[str] | None, keys: Sequence[str] | None, title: str
+) -> None:
+    """Etiquetas de filas (consultas) y columnas (claves), nombres de los ejes y título."""
     ax.set_xticks(range(t_k), labels=list(keys) if keys is not None else range(t_k), rotation=45, ha="right")
     ax.set_yticks(range(t_q), labels=list(queries) if queries is not None else range(t_q))
     ax.set_xlabel("Claves (a qué token se atiende)")
     ax.set_ylabel("Consultas (qué token atiende)")
     ax.set_title(title)
-    return ax
 
 
 def _as_matrix(weights: torch.Tensor | np.ndarray) -> np.ndarray:
