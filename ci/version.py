@@ -2,9 +2,10 @@
 
 La versión vive en ``pyproject.toml``; la celda de configuración de cada cuaderno de
 ``solutions/`` lleva una copia (``COURSE_VERSION``), porque en Colab se ejecuta antes de que
-``course_lib`` esté instalada: con ella instala esa versión (la etiqueta ``v<versión>`` del
-repositorio; una versión ``.dev`` instala la rama principal). Este guion cambia las dos y, si el
-``CHANGELOG.md`` tiene un apartado «Sin publicar», lo titula con la versión nueva. Después:
+``course_lib`` esté instalada: con ella instala esa versión (una versión publicada, la rueda de
+PyPI; una versión ``.dev``, la rama principal del repositorio). Este guion cambia la de
+``pyproject.toml``, regenera las celdas (``ci/repositorio.py``) y, si el ``CHANGELOG.md`` tiene un
+apartado «Sin publicar», lo titula con la versión nueva. Después:
 ``make release`` (los cuadernos del alumnado) y ``make instalar`` (los metadatos del paquete);
 ``tests/test_version.py`` comprueba que todo coincide.
 """
@@ -16,10 +17,12 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import repositorio  # noqa: E402  (ci/ no es un paquete)
+
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = re.compile(r"^\d+\.\d+\.\d+(?:\.dev\d+)?$")
 PYPROJECT_LINE = re.compile(r'^version = "[^"]*"$', re.MULTILINE)
-NOTEBOOK_LINE = re.compile(r'COURSE_VERSION = \\"[^"\\]*\\"')
 
 
 def set_version(version: str, root: Path = ROOT) -> list[Path]:
@@ -33,12 +36,7 @@ def set_version(version: str, root: Path = ROOT) -> list[Path]:
         raise ValueError("pyproject.toml debe tener exactamente una línea «version = …».")
     pyproject.write_text(PYPROJECT_LINE.sub(f'version = "{version}"', text), encoding="utf-8")
     changed.append(pyproject)
-    for notebook in sorted(root.glob("solutions/*/*.ipynb")):
-        raw = notebook.read_text(encoding="utf-8")  # el JSON tal cual: solo cambia esa línea
-        if len(NOTEBOOK_LINE.findall(raw)) != 1:
-            raise ValueError(f"{notebook.name}: su celda de configuración debe tener una línea COURSE_VERSION = …")
-        notebook.write_text(NOTEBOOK_LINE.sub(f'COURSE_VERSION = \\\\"{version}\\\\"', raw), encoding="utf-8")
-        changed.append(notebook)
+    changed += [path for path in repositorio.sync(root) if path not in changed]  # las celdas de configuración
     changelog = root / "CHANGELOG.md"
     if changelog.exists() and ".dev" not in version:
         text = changelog.read_text(encoding="utf-8")

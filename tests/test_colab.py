@@ -57,11 +57,14 @@ except ModuleNotFoundError:
 """
 
 
-def make_colab_kernel(base: Path, name: str, source: str | None = None) -> tuple[str, Path]:
+def make_colab_kernel(
+    base: Path, name: str, source: str | None = None, env: dict[str, str] | None = None
+) -> tuple[str, Path]:
     """Un kernelspec ``name`` que imita a Colab: Python sin site (ni el course_lib editable), con las
     bibliotecas del entorno en PYTHONPATH y un destino vacío donde pip instalará el curso.
 
-    ``source`` es el ``CURSO_FUENTE`` del núcleo (por defecto, una copia mínima del repositorio)."""
+    ``source`` es el ``CURSO_FUENTE`` del núcleo (por defecto, una copia mínima del repositorio; ``""``,
+    ninguna: la celda instala de PyPI o de git, como en Colab). ``env`` añade variables al núcleo."""
     target = base / "site"  # aquí instalará pip course_lib (empieza vacío)
     target.mkdir()
     startup = base / "ipython" / "profile_default" / "startup"
@@ -82,18 +85,18 @@ def make_colab_kernel(base: Path, name: str, source: str | None = None) -> tuple
         source = f"--no-deps --no-build-isolation --target {target} {repo}"
     kernel_dir = base / "jupyter" / "kernels" / name
     kernel_dir.mkdir(parents=True)
-    env = {
-        "PYTHONPATH": f"{target}:{sysconfig.get_paths()['purelib']}",
-        "IPYTHONDIR": str(base / "ipython"),
-        "CURSO_FUENTE": source,
-        "CURSO_RAPIDO": "1",
-        "MPLBACKEND": "Agg",
-    }
     spec = {
         "argv": [sys.executable, "-S", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Colab simulado",
         "language": "python",
-        "env": env,
+        "env": {
+            "PYTHONPATH": f"{target}:{sysconfig.get_paths()['purelib']}",
+            "IPYTHONDIR": str(base / "ipython"),
+            "CURSO_FUENTE": source,
+            "CURSO_RAPIDO": "1",
+            "MPLBACKEND": "Agg",
+            **(env or {}),
+        },
     }
     (kernel_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return str(base / "jupyter"), target
