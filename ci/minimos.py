@@ -72,8 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         if run([sys.executable, "-m", "venv", venv]):
             print("No pude crear el entorno virtual. En Debian/Ubuntu: sudo apt install python3-venv")
             return 2
+        # CPU=1 (como en el Makefile y en .github/workflows/ci.yml): torch==2.13.0 también del índice
+        # solo-CPU de PyTorch, donde esa versión es «2.13.0+cpu» (que cumple ==2.13.0 y pip prefiere).
+        cpu = ["--extra-index-url", "https://download.pytorch.org/whl/cpu"] if os.environ.get("CPU") else []
         code = run(
-            [bin_dir / "python", "-m", "pip", "install", "--quiet", "-c", MINIMOS, "-e", f"{repo}[{EXTRAS}]"],
+            [bin_dir / "python", "-m", "pip", "install", "--quiet", *cpu, "-c", MINIMOS, "-e", f"{repo}[{EXTRAS}]"],
             cwd=work,
         )
         if code:

@@ -7,11 +7,26 @@ dibuja MathJax desde una copia local (``sphinx-mathjax-offline``): el sitio se l
 ``construir.py`` ejecuta antes los cuadernos que no estén en la caché (y convierte sus barras de
 progreso en texto); ``myst-nb`` solo toma de la caché las salidas. La ubicación de la caché, que
 depende del modo, llega en la variable de entorno ``LIBRO_CACHE``.
+
+Los botones del repositorio («Repositorio» y «Abrir una incidencia») toman sus direcciones de
+``[project.urls]`` de ``pyproject.toml``, el único sitio donde se escriben: un fork que cambie esas
+líneas tiene los botones bien sin tocar este archivo.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover (la pila del libro pide Python 3.11; las pruebas leen este archivo también en 3.10)
+    import tomli as tomllib
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"  # en la raíz, un nivel por encima de libro/
+PROJECT_URLS = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["urls"]
 
 project = "Atención y Transformers"
 author = "Atención y Transformers"
@@ -74,11 +89,59 @@ html_last_updated_fmt = ""
 html_theme_options = {
     "home_page_in_toc": True,
     "toc_title": "En esta página",
-    # Sin botones que lleven fuera del sitio ni que descarguen el cuaderno resuelto: el enlace al
-    # del alumnado y la insignia de Colab van en el texto de cada página.
+    # Los botones del repositorio: «Repositorio» lleva al del curso y «Abrir una incidencia» abre
+    # una en él sobre la página que se está leyendo (spanish_repository_buttons, abajo, pone sus
+    # textos en español).
+    "repository_url": PROJECT_URLS["Repository"],
+    "repository_branch": "main",
+    # Las fuentes propias del libro (esta configuración y la portada) están en libro/. Las páginas
+    # de los cuadernos se generan en libro/_build/ a partir de solutions/, así que los botones
+    # «Editar» y «Ver el código fuente» llevarían a archivos que no existen: se quedan apagados.
+    "path_to_docs": "libro",
+    "use_repository_button": True,
+    "use_issues_button": True,
+    "use_edit_page_button": False,
+    "use_source_button": False,
+    # El botón de descarga no se enciende: ofrecería el .ipynb con el que se construye la página,
+    # que es el cuaderno RESUELTO (con las soluciones de los ejercicios que se califican), y con
+    # html_copy_source = False enlazaría además a _sources/, que no existe. El alumnado descarga su
+    # cuaderno (la copia de notebooks/, sin soluciones) con el enlace que hay bajo el título de cada
+    # página, o lo abre en Colab; para guardar una página, el navegador la imprime en PDF.
     "use_download_button": False,
-    "use_repository_button": False,
     "use_fullscreen_button": True,
     "show_navbar_depth": 1,
     "footer_content_items": ["copyright.html"],
 }
+
+
+# --- Los botones del repositorio, en español --------------------------------------------------
+# sphinx-book-theme 1.4 no traduce al español «Repository» ni «Open issue», y la incidencia que
+# abre lleva un título y un texto en inglés («Issue on page …», «Your issue content here.»).
+SPANISH_BUTTONS = {
+    "source-buttons": {"tooltip": "El repositorio del curso"},
+    "source-repository-button": {"text": "Repositorio", "tooltip": "El repositorio del curso"},
+    "source-issues-button": {"text": "Abrir una incidencia", "tooltip": "Abrir una incidencia sobre esta página"},
+}
+
+
+def issue_url(pagename: str) -> str:
+    """La dirección de una incidencia nueva sobre la página ``pagename``, con su título y un texto guía."""
+    title = quote(f"Sobre la página {pagename}.html")
+    body = quote("Qué celda o qué párrafo, qué esperabas y qué ocurrió (con el mensaje de error, si lo hay).")
+    return f"{PROJECT_URLS['Issues']}/new?title={title}&body={body}"
+
+
+def spanish_repository_buttons(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Pone en español los textos de los botones del repositorio que el tema acaba de crear."""
+    pending = list(context.get("header_buttons", []))
+    while pending:
+        button = pending.pop()
+        pending += button.get("buttons", [])  # un grupo (menú desplegable) lleva sus botones dentro
+        button.update(SPANISH_BUTTONS.get(button.get("label"), {}))
+        if button.get("label") == "source-issues-button":
+            button["url"] = issue_url(pagename)
+
+
+def setup(app) -> None:
+    # Prioridad 502: después de add_source_buttons del tema (501), que crea los botones.
+    app.connect("html-page-context", spanish_repository_buttons, priority=502)

@@ -5,8 +5,8 @@ dos cuadernos (el primero y ``02_autoatencion``, el del mapa de calor): la caden
 limpias, ejecución con caché, Sphinx) en menos de un minuto. Que el libro recoja todos los
 cuadernos de ``solutions/`` se comprueba sin ejecutarlos. Después sirve el sitio en ``127.0.0.1``
 y lo abre con el Chromium de Debian sin ventana, como ``tests/test_navegador.py``: el título, una
-figura y una fórmula dibujada por MathJax (sin red), y ningún enlace fuera del sitio salvo a Colab
-y a las referencias que citan los cuadernos.
+figura y una fórmula dibujada por MathJax (sin red), y ningún enlace fuera del sitio salvo a Colab,
+a las referencias que citan los cuadernos y los botones del repositorio (``libro/conf.py``).
 
 Sin la pila del libro (``pip install -e ".[libro]"``, Python ≥ 3.11) o sin Chromium, las pruebas
 que los necesitan se saltan y dicen por qué.
@@ -40,6 +40,11 @@ from tests.test_navegador import (
     run_chromium,
 )
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 pytestmark = pytest.mark.cuadernos
 
 PAGE = "02_autoatencion"
@@ -51,6 +56,9 @@ STACK_MISSING = (
     "Python 3.11 o posterior (make libro la instala)."
 )
 COLAB = "colab.research.google.com"
+# Los botones del repositorio de la cabecera (libro/conf.py): el repositorio y «Abrir una incidencia»,
+# con las direcciones de [project.urls] de pyproject.toml.
+PROJECT_URLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
 URL = re.compile(r"https?://[^\s<>\"'`\]]+")
 
 
@@ -148,13 +156,22 @@ def link_problems(pages: dict[str, str], html_dir: Path, cited: set[str]) -> lis
             if parts.scheme in ("http", "https") or value.startswith("//"):
                 if tag in ("script", "link") or (tag == "img" and parts.hostname != COLAB):
                     problems.append(f"{name}: <{tag} {attr}> carga algo de fuera del sitio: {value}")
-                elif parts.hostname != COLAB and not any(_cites(url, value) for url in cited):
+                elif (
+                    parts.hostname != COLAB
+                    and not _repository_button(value)
+                    and not any(_cites(url, value) for url in cited)
+                ):
                     problems.append(f"{name}: enlace fuera del sitio que no es Colab ni una referencia: {value}")
             elif parts.scheme in ("", "file") and parts.path and not value.startswith(("mailto:", "data:")):
                 target = (html_dir / Path(name).parent / unquote(parts.path)).resolve()
                 if not target.exists():
                     problems.append(f"{name}: enlace interno roto: {value}")
     return problems
+
+
+def _repository_button(link: str) -> bool:
+    """¿Es ``link`` uno de los botones del repositorio: el repositorio o una incidencia nueva?"""
+    return link == PROJECT_URLS["Repository"] or link.startswith(PROJECT_URLS["Issues"] + "/new?")
 
 
 def _cites(cited: str, link: str) -> bool:
