@@ -72,7 +72,14 @@ COMO_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # corregir-todo encadena pasos que dependen unos de otros: nunca en paralelo.
 .NOTPARALLEL:
 
-instalar: $(INSTALADO)
+instalar: $(INSTALADO) $(RUEDAS_COLAB)
+
+# Las ruedas de ipywidgets y tqdm en las versiones de Colab (ci/colab.txt): tests/test_colab_versiones.py
+# prueba con ellas, sin red, que las barras de progreso del curso salen como widget en Colab.
+RUEDAS_COLAB := $(VENV)/ruedas-colab/.descargadas
+$(RUEDAS_COLAB): ci/colab.txt | $(INSTALADO)
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: -d $(VENV)/ruedas-colab -c ci/colab.txt ipywidgets widgetsnbextension jupyterlab_widgets ipython-genutils tqdm
+	@touch $@
 
 # JupyterLab en español y sin avisos al arrancar (ni la pregunta por las noticias de Jupyter ni el
 # aviso de versiones nuevas, que consultan internet): jupyter/overrides.json va a la carpeta de
@@ -112,7 +119,7 @@ lab-docente: $(INSTALADO_DOCENTE) $(INSTALADO_LAB)
 	@echo "Tras editar: make release. Qué se puede cambiar con entregas ya hechas: README, «Guía para docentes»."
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PUERTO) --ServerApp.root_dir=. $(COMO_ROOT)
 
-test: $(INSTALADO)
+test: $(INSTALADO) $(RUEDAS_COLAB)
 	CURSO_RAPIDO=1 MPLBACKEND=Agg $(BIN)/python -m pytest
 
 # Carril rápido para quien contribuye: pruebas unitarias de course_lib y course_grading, sin
