@@ -34,7 +34,8 @@ ENTREGADAS = $(sort $(notdir $(patsubst %/,%,$(wildcard submitted/*/*/))))
 ENTREGAS ?=
 CUADERNO ?=
 ALUMNO ?=
-# Cómo nombra el LMS los archivos de la descarga: convencion (<id>__<cuaderno>.ipynb), moodle o canvas.
+# Cómo nombra el LMS los archivos de la descarga (make recoger): convencion (<id>__<cuaderno>.ipynb),
+# moodle o canvas. Sin LMS=, make export y make devolver usan el de la recogida.
 LMS ?= convencion
 LISTA ?=
 A_CORREGIR = $(or $(CUADERNO),$(if $(ALUMNO),$(sort $(notdir $(patsubst %/,%,$(wildcard submitted/$(ALUMNO)/*/)))),$(ENTREGADAS)))
@@ -214,15 +215,15 @@ feedback: $(INSTALADO_DOCENTE)
 export: $(INSTALADO_DOCENTE)
 	@echo "Exportando las notas de todos los alumnos y cuadernos…"
 	@$(NBGRADER) export
-	@$(NBGRADER) export --exporter=course_grading.handback.LMSExport --LMSExport.lms=$(LMS) --log-level=WARN
-	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima) y en para_el_lms/notas_$(LMS).csv (una fila por alumno)."
+	@$(NBGRADER) export --exporter=course_grading.handback.LMSExport $(if $(filter command line,$(origin LMS)),--LMSExport.lms=$(LMS),) --log-level=WARN
+	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima) y, para el LMS, en para_el_lms/ (los archivos y los avisos, arriba)."
 
 devolver: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
 	@for t in $(A_CORREGIR); do $(BIN)/python -m course_grading.handback --cuaderno $$t $(if $(filter command line,$(origin LMS)),--lms $(LMS),) || exit 1; done
 
 corregir-todo: recoger autograde feedback export devolver
-	@echo "Listo: $(CUADERNO) recogido, corregido, con comentarios, exportado (grades.csv y para_el_lms/notas_$(LMS).csv) y con sus comentarios en para_el_lms/."
+	@echo "Listo: $(CUADERNO) recogido, corregido, con comentarios, exportado (grades.csv y las notas para el LMS en para_el_lms/) y con sus comentarios en para_el_lms/."
 
 # Las notas de una clase (gradebook.db, autograded/, feedback/, grades.csv) no se recuperan: se
 # borran solo si quien lo pide lo confirma (CONFIRMAR=si, o escribiendo «si» en la terminal).

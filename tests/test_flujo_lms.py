@@ -1,14 +1,17 @@
 """La ida y vuelta con un LMS de verdad: una descarga de Moodle y otra de Canvas, con ``make corregir-todo``.
 
 Cada una en un curso temporal nuevo (sin gradebook.db), con los nombres exactos que producen esas
-plataformas (tests/test_lms_presets.py los prueba uno a uno): de la descarga a las notas por
-alumno (``para_el_lms/notas_<lms>.csv``) y al zip de comentarios que se sube al LMS, leído con las
-reglas con que lo leen Moodle y Canvas (tests/test_handback.py).
+plataformas (tests/test_lms_presets.py los prueba uno a uno): de la descarga a las notas que se
+suben al LMS (``para_el_lms/hoja_moodle_<cuaderno>.csv`` y ``notas_<lms>_<cuaderno>.csv``, cuyas
+reglas prueba tests/test_moodle_canvas.py) y al zip de comentarios, leído con las reglas con que
+lo leen Moodle y Canvas (tests/test_handback.py).
 """
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -40,8 +43,8 @@ def download(root: Path, files: dict[str, bool], extra: dict[str, str]) -> Path:
     return archive
 
 
-def wide_csv(root: Path, lms: str) -> list[list[str]]:
-    with open(root / "para_el_lms" / f"notas_{lms}.csv", encoding="utf-8", newline="") as f:
+def lms_csv(root: Path, name: str) -> list[list[str]]:
+    with open(root / "para_el_lms" / name, encoding="utf-8", newline="") as f:
         return list(csv.reader(f))
 
 
@@ -73,10 +76,30 @@ def test_moodle_download_is_graded_by_class_list_name(moodle: dict) -> None:
     assert "texto en línea de Moodle" in moodle["output"]
     root = moodle["root"]
     assert {p.name for p in (root / "submitted").iterdir()} == {"agarcia", "lperez"}
-    table = wide_csv(root, "moodle")
-    assert table[0] == ["id_lms", "Dirección de correo", "Nombre", "Apellido(s)", ASSIGNMENT, "Total"]
-    rows = {row[0]: (float(row[4]), float(row[5])) for row in table[1:]}
-    assert rows == {"ana@uni.es": (FULL, FULL), "luis@uni.es": (0.0, 0.0)}
+    sheet = lms_csv(root, f"hoja_moodle_{ASSIGNMENT}.csv")  # por número de participante, el de la descarga
+    assert sheet[0][:2] == ["Identificador", "Identifier"]
+    assert {row[0]: float(row[3]) for row in sheet[1:]} == {"Participante1234567": FULL, "Participante1234570": 0.0}
+    table = lms_csv(root, f"notas_moodle_{ASSIGNMENT}.csv")  # por el id_lms de la lista de clase
+    assert table[0] == ["id_lms", "Dirección de correo", "Nombre", "Apellido(s)", ASSIGNMENT]
+    assert {row[0]: float(row[4]) for row in table[1:]} == {"ana@uni.es": FULL, "luis@uni.es": 0.0}
+    assert not (root / "para_el_lms" / "sin_subir_moodle.txt").exists()
+
+
+def test_export_without_lms_uses_the_lms_of_the_download(moodle: dict) -> None:
+    """Lo que hará make export sin LMS=: nbgrader export con LMSExport y sin --LMSExport.lms."""
+    out = moodle["root"] / "para_el_lms"
+    for path in out.glob("*_moodle_*.csv"):
+        path.unlink()
+    result = subprocess.run(
+        [Path(sys.prefix) / "bin" / "nbgrader", "export", "--exporter=course_grading.handback.LMSExport",
+         "--log-level=WARN"],
+        cwd=moodle["root"], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in out.glob("*_moodle_*.csv")) == [
+        f"hoja_moodle_{ASSIGNMENT}.csv",
+        f"notas_moodle_{ASSIGNMENT}.csv",
+    ]
 
 
 def test_moodle_feedback_zip_is_read_by_moodle_as_each_participant(moodle: dict) -> None:
@@ -91,8 +114,8 @@ def test_moodle_feedback_zip_is_read_by_moodle_as_each_participant(moodle: dict)
 def test_canvas_download_is_graded_by_canvas_user_id(canvas: dict) -> None:
     assert "2 archivos importados, 0 sin reconocer." in canvas["output"]
     assert "TARDE según el LMS" in canvas["output"]
-    table = wide_csv(canvas["root"], "canvas")
-    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT, "Final Points"]
+    table = lms_csv(canvas["root"], f"notas_canvas_{ASSIGNMENT}.csv")
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
     assert table[1][0] == "Points Possible" and float(table[1][5]) == FULL
     assert {row[1]: float(row[5]) for row in table[2:]} == {"48213": FULL, "48214": 0.0}
 

@@ -1,8 +1,9 @@
-"""Lo que vuelve al LMS, sin nbgrader: el CSV por alumno de cada formato y el zip de comentarios.
+"""Lo que vuelve al LMS, sin nbgrader: el CSV de la convención y el zip de comentarios.
 
 Los nombres del zip se comprueban con las reglas con que los leen los LMS (el importador de
 comentarios de Moodle, ``assignfeedback_file``, y «Volver a subir entregas» de Canvas), escritas
-aquí como funciones. El recorrido completo con nbgrader está en tests/test_flujo_lms.py.
+aquí como funciones. Los archivos de notas para Moodle y Canvas, con las reglas de sus importadores,
+están en tests/test_moodle_canvas.py; el recorrido completo con nbgrader, en tests/test_flujo_lms.py.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from course_grading import handback, presets
-from course_grading.handback import HandbackError, Row, pack_feedback, wide_table
+from course_grading import handback
+from course_grading.handback import HandbackError, Row, convention_table, pack_feedback
 
 MAXIMA = {"00_preliminares": 10.0, "01_atencion": 20.0}
 ROWS = [
@@ -40,26 +41,11 @@ def canvas_user_and_attachment(name: str) -> tuple[str, str] | None:
     return tuple(numbers) if len(numbers) == 2 else None
 
 
-def test_canvas_table_is_its_gradebook_import_format() -> None:
-    table = wide_table(presets.CANVAS, MAXIMA, ROWS)
-    # El importador de Canvas: «Student» y «ID» primero, «Section» la última columna del alumno.
-    assert table[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert table[0][5:] == ["00_preliminares", "01_atencion", "Final Points"]
-    assert table[1] == ["Points Possible", "", "", "", "", "10", "20", "30"]
-    assert table[2] == ["García, Ana", "48213", "", "", "", "10", "12.5", "22.5"]
-    assert table[3] == ["Pérez, Luis", "", "", "", "", "4", "", "4"]  # sin entrega: vacío, no 0
-
-
-def test_moodle_and_convention_tables_key_each_student() -> None:
-    moodle = wide_table(presets.MOODLE, MAXIMA, ROWS)
-    assert moodle[0] == ["id_lms", "Dirección de correo", "Nombre", "Apellido(s)", "00_preliminares", "01_atencion",
-                         "Total"]  # fmt: skip
-    assert moodle[1][0] == "48213" and moodle[2][0] == "luis@uni.es"  # sin id_lms, el correo
-    plain = wide_table(presets.CONVENTION, MAXIMA, ROWS)
-    assert plain[0][:5] == ["id", "nombre", "apellidos", "email", "id_lms"]
-    assert plain[2] == ["lperez", "Luis", "Pérez", "luis@uni.es", "", "4", "", "4"]
-    with pytest.raises(ValueError, match="no es un formato conocido"):
-        wide_table("sakai", MAXIMA, ROWS)
+def test_convention_table_has_one_row_per_student_and_blank_without_submission() -> None:
+    table = convention_table(MAXIMA, ROWS)
+    assert table[0] == ["id", "nombre", "apellidos", "email", "id_lms", "00_preliminares", "01_atencion", "total"]
+    assert table[1] == ["agarcia", "Ana", "García", "ana@uni.es", "48213", "10", "12.5", "22.5"]
+    assert table[2] == ["lperez", "Luis", "Pérez", "luis@uni.es", "", "4", "", "4"]  # sin entrega: vacío, no 0
 
 
 def course_with_feedback(tmp_path: Path, lms: str, students: dict[str, dict]) -> Path:
@@ -109,6 +95,13 @@ def test_canvas_zip_keeps_the_download_prefix_and_skips_anonymous(tmp_path: Path
     with zipfile.ZipFile(out) as z:
         assert z.namelist() == ["perezluis_LATE_48214_901002_00_preliminares_comentarios.html"]
         assert canvas_user_and_attachment(z.namelist()[0]) == ("48214", "901002")
+
+
+def test_devolver_warns_that_canvas_renames_the_feedback(tmp_path: Path, monkeypatch, capsys) -> None:
+    course = course_with_feedback(tmp_path, "canvas", {"48214": {"prefijo": "perezluis_48214_901002"}})
+    monkeypatch.chdir(course)
+    assert handback.main(["--cuaderno", "00_preliminares"]) == 0
+    assert "Canvas adjunta cada comentario con el nombre del archivo que entregó" in capsys.readouterr().out
 
 
 def test_convention_zip_and_refusals(tmp_path: Path) -> None:
