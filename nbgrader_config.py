@@ -56,6 +56,9 @@ c.GenerateFeedback.preprocessors = [
 from course_grading import lms  # noqa: E402
 
 c.ZipCollectApp.collector_plugin = lms.LMSCollector
+# Los nombres de dentro del zip, como los escribió el LMS aunque el zip no lleve la marca de UTF-8
+# (Canvas puede no ponerla): sin esto, «muñoz» llegaría como «mu├▒oz» (ver course_grading/lms.py).
+c.ZipCollectApp.extractor_plugin = lms.LMSExtractor
 c.FileNameCollectorPlugin.named_regexp = lms.NAMED_REGEXP
 # Comentarios (feedback) con los textos en español: course_grading/plantillas/comentarios/.
 c.HTMLExporter.template_name = lms.FEEDBACK_TEMPLATE

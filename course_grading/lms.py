@@ -20,8 +20,14 @@ Antes de aplicar la convención se deshacen los cambios de nombre habituales:
 - ``… - copia.ipynb`` y ``… - Copy.ipynb``: copiar y pegar en el explorador de archivos;
 - la extensión en mayúsculas y los acentos descompuestos de los zips hechos en macOS.
 
+Los nombres de dentro del zip se leen como los escribió el LMS, lleve o no el zip la marca de UTF-8
+(:func:`zip_name`): sin ella, ``zipfile`` (y con él nbgrader) lee ``muñozgarcíajosé`` como
+``mu├▒ozgarc├¡ajos├⌐``, y Canvas no marca sus zips a menos que se configure.
+
 Las piezas:
 
+- :class:`LMSExtractor`, el extractor de ``nbgrader zip_collect`` que usa :func:`zip_name` (lo activa
+  :func:`collect_submissions`).
 - :class:`LMSCollector`, el colector de ``nbgrader zip_collect`` (lo activa
   ``nbgrader_config.py``): normaliza los nombres, aplica la expresión regular configurada
   (``FileNameCollectorPlugin.named_regexp``, por defecto :data:`NAMED_REGEXP`) y avisa en
@@ -41,11 +47,13 @@ import re
 import shutil
 import sys
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from nbgrader.plugins import FileNameCollectorPlugin
+from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
+from nbgrader.utils import unzip
 from traitlets import Bool, Unicode
 from traitlets.config import Config
 
@@ -93,6 +101,58 @@ def normalise_name(name: str) -> str:
     if separator:
         stem = student + separator + _COPY_PREFIX.sub("", _COPY_SUFFIX.sub("", notebook).strip())
     return stem + ext.lower()
+
+
+# Bit 11 de las cabeceras de un zip (``language encoding flag``, APPNOTE.TXT 4.4.4): nombre en UTF-8.
+# Quién lo pone, leído en su código:
+# - Canvas escribe con ``rubyzip``, que solo lo pone si se le pide (``rubyzip/rubyzip``, commit 4209b022,
+#   igual de la 1.2.0 a la 3.4.1): en lib/zip/entry.rb ``if ::Zip.unicode_names`` → ``@gp_flags |= EFS``,
+#   y en lib/zip.rb ``@unicode_names = false``. Sin esa opción, los bytes UTF-8 del nombre van sin marca.
+#   Canvas la activa en config/initializers/rubyzip.rb (``Zip.unicode_names = true``, commit 26c99428),
+#   pero no todas las versiones ni instalaciones lo cargan: hay que leer bien los dos casos.
+# - Moodle (mod/assign/locallib.php, download_submissions, ``moodle/moodle`` commit 9ec2c12f) escribe con
+#   ``\core_files\archive_writer::get_stream_writer($filename, …::ZIP_WRITER)``, que usa ``ZipStream``
+#   (lib/zipstream/src/File.php, commit 6a82ef24): ``$this->bits |= self::BIT_EFS_UTF8;`` si el nombre
+#   es UTF-8 y no ASCII. El empaquetador de antes (lib/filestorage/zip_archive.php, commit 009f190c)
+#   también: ``fix_utf8_flags()``. Un zip de Moodle llega sin marca si alguien lo rehace (macOS, ``zip``).
+UTF8_FLAG = 0x800
+
+
+def zip_name(info: zipfile.ZipInfo) -> str:
+    """El nombre de un archivo del zip tal como lo escribió el LMS, lleve o no la marca de UTF-8.
+
+    Con la marca, ``zipfile`` ya lo lee en UTF-8. Sin ella lo lee en cp437, la norma del formato,
+    pero Canvas (``rubyzip`` sin ``Zip.unicode_names``), el compresor de macOS y la orden ``zip``
+    escriben los bytes UTF-8 sin marcarlos: ``muñoz`` llega como ``mu├▒oz``. Así que un nombre sin
+    marca cuyos bytes son UTF-8 válido se lee en UTF-8; si no lo son, es un zip en cp437 (Windows
+    antiguo) y se queda como lo lee ``zipfile``. Los acentos descompuestos de macOS se dejan como
+    vienen: los compone (NFC) quien compara nombres.
+    """
+    if info.flag_bits & UTF8_FLAG:
+        return info.filename
+    try:
+        # cp437 asigna un carácter a cada byte: codificado otra vez, da los bytes del zip tal cual.
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def extract_zip(archive: Path, dest: Path) -> list[Path]:
+    """Extrae ``archive`` en ``dest`` con los nombres de :func:`zip_name`; devuelve lo extraído.
+
+    ``ZipFile.extract`` quita de cada ruta las partes peligrosas (``..``, la raíz). Los zips que
+    haya dentro se extraen también, cada uno en una carpeta con su nombre, como hace nbgrader.
+    """
+    written = []
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            # ZipFile.open compara la cabecera local con ``orig_filename``, que no se toca.
+            info.filename = zip_name(info)
+            written.append(Path(z.extract(info, dest)))
+    for path in list(written):
+        if path.is_file() and path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+            written += extract_zip(path, path.parent / path.stem)
+    return written
 
 
 @dataclass(frozen=True)
@@ -352,6 +412,35 @@ class CollectError(Exception):
     """Un problema que impide recoger las entregas (con su explicación en español)."""
 
 
+class LMSExtractor(ExtractorPlugin):
+    """Extractor de ``nbgrader zip_collect`` que lee los nombres como los escribió el LMS (:func:`zip_name`).
+
+    El de nbgrader extrae con ``zipfile`` tal cual: en un zip sin la marca de UTF-8, los nombres
+    con tilde o ñ llegan desfigurados y el de Canvas deja de reconocerse. Cada zip de
+    ``archive/`` se extrae en ``extracted/<nombre del zip>/``; los ``.tar.gz``, con nbgrader; el
+    resto se copia.
+    """
+
+    def extract(self, archive_path: str, extracted_path: str) -> None:
+        archive, extracted = Path(archive_path), Path(extracted_path)
+        if not any(archive.iterdir()):
+            self.log.warning("No hay ningún archivo en %s", archive)
+            return
+        for root, _, files in os.walk(archive):
+            extract_to = extracted / Path(root).relative_to(archive)
+            extract_to.mkdir(parents=True, exist_ok=True)
+            for name in files:
+                source = Path(root) / name
+                if source.suffix.lower() == ".zip":
+                    if not zipfile.is_zipfile(source):
+                        raise CollectError(f"{source.name} no es un zip válido (¿se descargó entero?).")
+                    extract_zip(source, extract_to / source.stem)
+                elif source.suffix in self.zip_ext:
+                    unzip(str(source), str(extract_to), zip_ext=self.zip_ext, create_own_folder=True, tree=True)
+                else:
+                    shutil.copy(source, extract_to / name)
+
+
 def _stage(source: Path, archive: Path) -> None:
     """Deja en ``archive`` (vacía) el zip o el contenido de la carpeta de entregas."""
     if archive.exists():
@@ -427,6 +516,8 @@ def collect_submissions(
         # Solo los errores: los avisos de nbgrader (en inglés) repetirían el informe final.
         app.initialize([assignment, "--force", "--log-level=ERROR"])
         app.update_config(Config({"LMSCollector": {"log_summary": False, "lms": lms}}))
+        if app.extractor_plugin is ExtractorPlugin:  # el de nbgrader lee mal los nombres sin marca de UTF-8
+            app.extractor_plugin = LMSExtractor
         if not issubclass(app.collector_plugin, LMSCollector):
             raise CollectError(
                 "nbgrader_config.py no configura ZipCollectApp.collector_plugin = course_grading.lms.LMSCollector "

@@ -17,13 +17,16 @@ Tres formatos (``make recoger LMS=…``):
 ``canvas``
     «Descargar entregas» de una tarea de Canvas: un archivo por entrega,
     ``<apellidosnombre>[_LATE]_<id_usuario>_<id_archivo>_<archivo>``: el nombre en minúsculas sin
-    espacios ni signos, ``LATE`` si llegó tarde, el identificador de usuario de Canvas (el mismo en
+    espacios ni signos pero con sus tildes y su ñ («Muñoz García, José» → ``muñozgarcíajosé``),
+    ``LATE`` si llegó tarde, el identificador de usuario de Canvas (el mismo en
     todas las tareas) y el del archivo; con la calificación anónima, ``anon_<código>`` en lugar del
     nombre y del usuario. Canvas solo incluye el último intento; si el alumno subió otra vez un
     archivo con el mismo nombre, Canvas lo llama ``<archivo>-1.ipynb``, ``-2``…
 
 Fuentes: el código que genera esas descargas (Moodle ``mod/assign``, ``downloader.php`` y el
-importador de comentarios de ``assignfeedback_file``; Canvas ``lib/content_zipper.rb``).
+importador de comentarios de ``assignfeedback_file``; Canvas ``lib/content_zipper.rb``). Los nombres
+llegan aquí ya leídos del zip como los escribió el LMS (:func:`course_grading.lms.zip_name`) y con
+los acentos compuestos (NFC).
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ _MOODLE = re.compile(r"^(?P<name>[^_/]*)_(?P<pid>\d+)_assignsubmission_(?P<plugi
 _MOODLE_ANONYMOUS = {"participant", "participante"}
 # Canvas: ``[LATE_]anon_<código>_<archivo id>_<archivo>`` o ``<nombre>_[LATE_]<usuario>_<archivo id>_<archivo>``.
 _CANVAS_ANONYMOUS = re.compile(r"^(?P<late>LATE_)?anon_(?P<anon>[A-Za-z0-9]+)_(?P<aid>\d+)_(?P<file>.+)$")
+# Canvas (lib/content_zipper.rb, ``instructure/canvas-lms`` commit 05e9653c): «Apellidos, Nombre»
+# (``students[submission.user_id].sortable_name``) en minúsculas (``user_name.downcase``), unido con
+# ``[users_name, submission.late? ? "LATE" : nil, id].compact.join("_")``, sin lo que no es letra ni
+# número (``filename.gsub(/[^[[:word:]]]/, "")``) y seguido de ``"#{filename}_#{file.id}_…"``.
+# ``[[:word:]]`` de Ruby, como ``\w`` de Python, incluye las letras con tilde y la ñ: se quedan.
 _CANVAS = re.compile(r"^(?P<name>\w*?)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<aid>\d+)_(?P<file>.+)$")
 # El sufijo que pone Canvas a un archivo que se vuelve a subir con el mismo nombre.
 _CANVAS_RESUBMISSION = re.compile(r"-\d+(?=\.ipynb$)", re.IGNORECASE)

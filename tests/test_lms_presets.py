@@ -139,6 +139,31 @@ def test_canvas_ids_are_found_in_the_class_list_and_unknown_ones_reported(tmp_pa
     assert "NO ESTÁ EN LA LISTA DE CLASE" in lms.report(list(entries.values()))
 
 
+def test_names_with_accents_and_enye_are_found_in_the_class_list(tmp_path: Path) -> None:
+    # Cómo llegan del zip estos nombres, con la marca de UTF-8 o sin ella: tests/test_nombres_zip.py.
+    roster = [
+        Student("jmunoz", "José", "Muñoz García", lms_id="48213"),
+        Student("bnunez", "Begoña", "Núñez Peña", lms_id="48214"),
+        Student("ibanez", "", "Ibáñez", lms_id="48215"),
+    ]
+    moodle = [
+        "Muñoz García, José_31_assignsubmission_file/00_preliminares.ipynb",
+        "Begoña Núñez Peña_32_assignsubmission_file/00_preliminares.ipynb",
+        "Ibáñez_33_assignsubmission_file/00_preliminares.ipynb",
+    ]
+    canvas = [
+        "muñozgarcíajosé_48213_901001_00_preliminares.ipynb",
+        "núñezpeñabegoña_LATE_48214_901002_00_preliminares.ipynb",
+        "ibáñez_48215_901003_00_preliminares.ipynb",
+    ]
+    expected = [("jmunoz", True), ("bnunez", True), ("ibanez", True)]
+    entries = classify(tmp_path / "moodle", moodle, presets.MOODLE, roster)
+    assert [(entries[n].student_id, entries[n].listed) for n in moodle] == expected
+    entries = classify(tmp_path / "canvas", canvas, presets.CANVAS, roster)
+    assert [(entries[n].student_id, entries[n].listed) for n in canvas] == expected
+    assert [entries[n].lms.name for n in canvas] == ["muñozgarcíajosé", "núñezpeñabegoña", "ibáñez"]
+
+
 def test_lms_file_must_be_a_notebook_of_the_assignment_when_it_has_several(tmp_path: Path) -> None:
     entries = classify(
         tmp_path,
