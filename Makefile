@@ -215,7 +215,7 @@ feedback: $(INSTALADO_DOCENTE)
 export: $(INSTALADO_DOCENTE)
 	@echo "Exportando las notas de todos los alumnos y cuadernos…"
 	@$(NBGRADER) export
-	@$(NBGRADER) export --exporter=course_grading.handback.LMSExport $(if $(filter command line,$(origin LMS)),--LMSExport.lms=$(LMS),) --log-level=WARN
+	@$(NBGRADER) export --exporter=course_grading.export.LMSExport $(if $(filter command line,$(origin LMS)),--LMSExport.lms=$(LMS),) --log-level=WARN
 	@echo "Notas en grades.csv (una fila por alumno y cuaderno; score es la nota, max_score la máxima) y, para el LMS, en para_el_lms/ (los archivos y los avisos, arriba)."
 
 devolver: $(INSTALADO_DOCENTE)

@@ -91,7 +91,7 @@ def test_export_without_lms_uses_the_lms_of_the_download(moodle: dict) -> None:
     for path in out.glob("*_moodle_*.csv"):
         path.unlink()
     result = subprocess.run(
-        [Path(sys.prefix) / "bin" / "nbgrader", "export", "--exporter=course_grading.handback.LMSExport",
+        [Path(sys.prefix) / "bin" / "nbgrader", "export", "--exporter=course_grading.export.LMSExport",
          "--log-level=WARN"],
         cwd=moodle["root"], capture_output=True, text=True, timeout=300,
     )  # fmt: skip

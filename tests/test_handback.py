@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from course_grading import handback
-from course_grading.handback import HandbackError, Row, convention_table, pack_feedback
+from course_grading import export, handback
+from course_grading.export import Row, convention_table
+from course_grading.handback import HandbackError, pack_feedback
 
 MAXIMA = {"00_preliminares": 10.0, "01_atencion": 20.0}
 ROWS = [
@@ -119,11 +120,11 @@ def test_recorded_canvas_ids_and_names_fill_the_gradebook_rows(tmp_path: Path) -
     course_with_feedback(
         tmp_path, "canvas", {"lperez": {"id_lms": "48214", "nombre": "perezluis"}, "anon_x": {"id_lms": "anon_x"}}
     )
-    assert handback.recorded_students(tmp_path) == {
+    assert export.recorded_students(tmp_path) == {
         "lperez": {"nombre": "perezluis", "id_lms": "48214"},
         "anon_x": {"nombre": "", "id_lms": ""},  # una entrega anónima no da el usuario
     }
     moodle = tmp_path / "downloaded" / "01_atencion" / "entregas.json"
     moodle.parent.mkdir()
     moodle.write_text(json.dumps({"lms": "moodle", "alumnos": {"eva": {"id_lms": "123", "nombre": "Eva Ruiz"}}}))
-    assert handback.recorded_students(tmp_path)["eva"] == {"nombre": "Eva Ruiz", "id_lms": ""}  # participante: no
+    assert export.recorded_students(tmp_path)["eva"] == {"nombre": "Eva Ruiz", "id_lms": ""}  # participante: no

@@ -2,7 +2,7 @@
 
 Una clase con lo que estropea un libro de calificaciones: un alumno sin entrega de un cuaderno con
 una nota puesta a mano en el LMS, una alumna fuera de la lista de clase (sin identificador), una
-entrega anónima y dos alumnos con el mismo correo. Cada archivo de ``course_grading.handback`` se
+entrega anónima y dos alumnos con el mismo correo. Cada archivo de ``course_grading.export`` se
 importa con un importador de mentira que sigue, línea a línea, el código del de verdad (citado en
 cada uno, con su ruta y su commit), y se comprueba que ninguna nota ajena cambia y que ninguna va
 a quien no es. Las primeras pruebas de cada importador comprueban el importador de mentira con el
@@ -22,8 +22,8 @@ from types import SimpleNamespace
 import pytest
 from nbgrader.api import MissingEntry
 
-from course_grading import handback
-from course_grading.handback import Row
+from course_grading import export
+from course_grading.export import Row
 
 WHEN = datetime(2026, 12, 10, 14, 3, tzinfo=timezone(timedelta(hours=1)))
 MAXIMA = {"00_preliminares": 10.0, "01_atencion": 20.0}
@@ -122,7 +122,7 @@ def test_the_moodle_importer_rules_reproduce_the_issue() -> None:
 
 
 def test_moodle_gradebook_files_change_only_the_grades_of_their_students() -> None:
-    files, left, _ = handback.lms_files("moodle", MAXIMA, ROWS, RECORDS, WHEN)
+    files, left, _ = export.lms_files("moodle", MAXIMA, ROWS, RECORDS, WHEN)
     after = dict(MOODLE_BEFORE)
     for notebook in MAXIMA:
         table = files[f"notas_moodle_{notebook}.csv"]
@@ -145,10 +145,10 @@ def test_moodle_gradebook_files_change_only_the_grades_of_their_students() -> No
 
 
 def test_a_moodle_identifier_is_blank_as_php_empty_says() -> None:
-    assert handback.moodle_identifier_is_blank(" ") and handback.moodle_identifier_is_blank("0")
-    assert not handback.moodle_identifier_is_blank("ana@uni.es")
+    assert export.moodle_identifier_is_blank(" ") and export.moodle_identifier_is_blank("0")
+    assert not export.moodle_identifier_is_blank("ana@uni.es")
     cero = Row("cero", "", "", "", "0", {"00_preliminares": 1.0})  # «0»: para empty() de PHP, vacío
-    _, table, left = handback.moodle_gradebook_table("00_preliminares", 10.0, [cero])
+    _, table, left = export.moodle_gradebook_table("00_preliminares", 10.0, [cero])
     assert table[1:] == [] and [item.student for item in left] == ["cero"]
 
 
@@ -228,7 +228,7 @@ def test_the_worksheet_importer_rules_reject_missing_columns_and_erase_comments(
 
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_moodle_worksheets_are_read_by_participant_number_in_both_languages(language: str) -> None:
-    files, left, notes = handback.lms_files("moodle", MAXIMA, ROWS, RECORDS, WHEN)
+    files, left, notes = export.lms_files("moodle", MAXIMA, ROWS, RECORDS, WHEN)
     assert notes == []
     later = WHEN.timestamp() + 3600  # Eva tiene una nota puesta a mano en Moodle después de exportar
     before = {
@@ -254,10 +254,10 @@ def test_moodle_worksheets_are_read_by_participant_number_in_both_languages(lang
 
 def test_a_graded_student_missing_from_the_moodle_download_is_reported() -> None:
     records = {"00_preliminares": {"lms": "moodle", "alumnos": {"agarcia": {"id_lms": "1234567"}}}}
-    files, left, notes = handback.lms_files("moodle", {"00_preliminares": 10.0}, ROWS[:2], records, WHEN)
+    files, left, notes = export.lms_files("moodle", {"00_preliminares": 10.0}, ROWS[:2], records, WHEN)
     assert [r[0] for r in files["hoja_moodle_00_preliminares.csv"][1:]] == ["Participante1234567"]
     assert [(i.student, i.file) for i in left] == [("lperez", "hoja_moodle_00_preliminares.csv")]
-    files, left, notes = handback.lms_files("moodle", {"00_preliminares": 10.0}, ROWS[:2], {}, WHEN)
+    files, left, notes = export.lms_files("moodle", {"00_preliminares": 10.0}, ROWS[:2], {}, WHEN)
     assert list(files) == ["notas_moodle_00_preliminares.csv"] and "no se recogió de Moodle" in notes[0]
 
 
@@ -329,7 +329,7 @@ def test_canvas_files_change_only_the_grades_of_their_students() -> None:
         Row("eva_ruiz", "Eva", "Ruiz", "", "", {"00_preliminares": 6.0, "01_atencion": None}),
         Row("anon_Zt9Lm", "", "", "", "", {"00_preliminares": None, "01_atencion": 15.0}),
     ]
-    files, left, _ = handback.lms_files("canvas", MAXIMA, rows, {}, WHEN)
+    files, left, _ = export.lms_files("canvas", MAXIMA, rows, {}, WHEN)
     after = dict(CANVAS_BEFORE)
     for notebook, max_score in MAXIMA.items():
         table = files[f"notas_canvas_{notebook}.csv"]
@@ -368,7 +368,7 @@ class FakeStudent:
 
 
 class FakeGradebook:
-    """Lo que lee :func:`handback.gradebook_rows` de un ``nbgrader.api.Gradebook``."""
+    """Lo que lee :func:`export.gradebook_rows` de un ``nbgrader.api.Gradebook``."""
 
     def __init__(self, rows: list[Row]) -> None:
         self.assignments = [FakeAssignment(n, m) for n, m in MAXIMA.items()]
@@ -394,7 +394,7 @@ def run_export(course: Path, lms: str, monkeypatch, caplog) -> str:
     monkeypatch.chdir(course)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="prueba_export"):
-        handback.LMSExport(lms=lms, log=logging.getLogger("prueba_export")).export(FakeGradebook(ROWS))
+        export.LMSExport(lms=lms, log=logging.getLogger("prueba_export")).export(FakeGradebook(ROWS))
     return caplog.text
 
 
@@ -417,19 +417,19 @@ def test_export_uses_the_lms_of_the_download_and_says_what_is_left_out(tmp_path,
     assert read_csv(out / "notas_moodle_00_preliminares.csv")[1] == ["ana@uni.es", "ana@uni.es", "Ana", "García", "10"]
 
     # Todo arreglado: el informe de antes se borra; sin notas, no hay archivo.
-    monkeypatch.setattr(handback, "lms_files", lambda *args: ({}, [], []))
+    monkeypatch.setattr(export, "lms_files", lambda *args: ({}, [], []))
     log = run_export(course, "moodle", monkeypatch, caplog)
     assert not (out / "sin_subir_moodle.txt").exists() and "No hay notas que exportar para Moodle" in log
 
 
 def test_export_refuses_to_guess_between_two_lms(tmp_path, monkeypatch, caplog) -> None:
     course = course_with_records(tmp_path, {"00_preliminares": {"lms": "moodle"}, "01_atencion": {"lms": "canvas"}})
-    with pytest.raises(handback.ExportError, match=r"00_preliminares: moodle; 01_atencion: canvas.*make export LMS="):
-        handback.resolve_lms(course)
+    with pytest.raises(export.ExportError, match=r"00_preliminares: moodle; 01_atencion: canvas.*make export LMS="):
+        export.resolve_lms(course)
     with pytest.raises(SystemExit):
         run_export(course, "", monkeypatch, caplog)
     assert "Las recogidas no son del mismo LMS" in caplog.text
-    assert handback.resolve_lms(course, "canvas") == "canvas"  # dicho en la orden: manda
-    assert handback.resolve_lms(tmp_path / "otro") == "convencion"  # sin recogidas
-    with pytest.raises(handback.ExportError, match="no es un formato conocido"):
-        handback.resolve_lms(course, "sakai")
+    assert export.resolve_lms(course, "canvas") == "canvas"  # dicho en la orden: manda
+    assert export.resolve_lms(tmp_path / "otro") == "convencion"  # sin recogidas
+    with pytest.raises(export.ExportError, match="no es un formato conocido"):
+        export.resolve_lms(course, "sakai")
