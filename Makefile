@@ -16,7 +16,8 @@
 #   make lab-docente   abre JupyterLab en la raíz del curso (solutions/ y nbgrader_config.py), para editar
 #   make alumnos LISTA=clase.csv   importa la lista de clase (id,nombre,apellidos,email,id_lms) a gradebook.db
 #   make recoger ENTREGAS=entregas.zip CUADERNO=<id> [LMS=moodle|canvas]   entregas del LMS → submitted/
-#   make autograde feedback export   corrige lo que haya en submitted/ (ALUMNO=… y CUADERNO=… lo limitan)
+#   make autograde feedback export   corrige lo que haya en submitted/ (ALUMNO=… y CUADERNO=… lo limitan;
+#                   autograde nombra a quien se quedó sin nota y guarda su registro en registros/)
 #   make devolver CUADERNO=<id>   los comentarios en un zip para subirlo al LMS (para_el_lms/)
 #   make corregir-todo ENTREGAS=entregas.zip CUADERNO=<id> [LMS=…]   recoger + autograde + feedback + export + devolver
 
@@ -37,6 +38,8 @@ ALUMNO ?=
 # Cómo nombra el LMS los archivos de la descarga (make recoger): convencion (<id>__<cuaderno>.ipynb),
 # moodle o canvas. Sin LMS=, make export y make devolver usan el de la recogida.
 LMS ?= convencion
+# Segundos de espera antes de volver a corregir a quien se quedó sin nota porque su núcleo no arrancó.
+PAUSA ?= 15
 LISTA ?=
 A_CORREGIR = $(or $(CUADERNO),$(if $(ALUMNO),$(sort $(notdir $(patsubst %/,%,$(wildcard submitted/$(ALUMNO)/*/)))),$(ENTREGADAS)))
 SOLO_ALUMNO = $(if $(ALUMNO),--student '$(ALUMNO)',)
@@ -193,16 +196,18 @@ COMPROBAR_ENTREGAS = \
 REGISTRADA = $(BIN)/python -c "import sqlite3, sys; db = sqlite3.connect('file:gradebook.db?mode=ro', uri=True); \
 	sys.exit(0 if db.execute('select 1 from assignment where name = ?', sys.argv[1:]).fetchone() else 1)" 2>/dev/null
 
+# course_grading.autograde corrige con nbgrader autograde; a quien se queda sin nota porque su núcleo
+# no arrancó lo vuelve a corregir tras PAUSA segundos; nombra, con el motivo, a quien sigue sin nota
+# (y entonces sale con estado 1: make corregir-todo se para ahí) y guarda el registro de cada
+# ejecución en registros/autograde-<fecha>.log.
 autograde: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
 	@$(BIN)/python -m course_grading.preprocessors
 	@for t in $(A_CORREGIR); do \
 		$(REGISTRADA) $$t || { echo "$$t aún no está en gradebook.db: lo registro con nbgrader generate_assignment (como make release)…"; \
 			$(NBGRADER) generate_assignment $$t --force || exit 1; }; \
-		echo "Corrigiendo $$t$(QUIEN)…"; \
-		$(NBGRADER) autograde $$t --force $(SOLO_ALUMNO) || echo "Aviso: nbgrader informó de errores al corregir $$t (revisa el registro de arriba)."; \
 	done
-	@echo "Corrección terminada: cuadernos corregidos en autograded/ y notas en gradebook.db. Siguiente paso: make feedback"
+	@CURSO_RAPIDO=1 $(BIN)/python -m course_grading.autograde $(A_CORREGIR) $(if $(ALUMNO),--alumno '$(ALUMNO)',) --pausa $(PAUSA)
 
 feedback: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
@@ -227,7 +232,7 @@ corregir-todo: recoger autograde feedback export devolver
 
 # Las notas de una clase (gradebook.db, autograded/, feedback/, grades.csv) no se recuperan: se
 # borran solo si quien lo pide lo confirma (CONFIRMAR=si, o escribiendo «si» en la terminal).
-NOTAS_DE_CLASE = $(wildcard gradebook.db autograded feedback grades.csv para_el_lms)
+NOTAS_DE_CLASE = $(wildcard gradebook.db autograded feedback grades.csv para_el_lms registros)
 CONFIRMAR ?=
 limpiar:
 	@if [ -n "$(NOTAS_DE_CLASE)" ] && [ "$(CONFIRMAR)" != "si" ]; then \
@@ -239,4 +244,4 @@ limpiar:
 	    echo "No se ha borrado nada. Para borrarlas sin preguntar: make limpiar CONFIRMAR=si"; exit 1; \
 	  fi; \
 	fi
-	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback downloaded grades.csv para_el_lms
+	rm -rf $(VENV) .pytest_cache gradebook.db autograded feedback downloaded grades.csv para_el_lms registros

@@ -15,20 +15,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import copy
 import json
 import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import bleach
 import nbformat
 from jinja2 import pass_context
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
@@ -38,7 +44,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 
 from course_grading import sandbox
 from course_grading.kernel import MARKER
@@ -178,9 +184,16 @@ class GuardedExecute(Execute):
       sin aislar y cada línea del registro lo dice («SIN AISLAMIENTO»).
     - Habla con el núcleo por sockets de Unix en una carpeta temporal propia (el núcleo aislado no
       tiene red, ni siquiera ``127.0.0.1``).
+    - Arranca siempre el :mod:`course_grading.sandbox` de ESTE proceso (:class:`SandboxKernelSpecs`), nunca
+      el que diga un ``kernel.json`` compartido: otro árbol del curso con el mismo entorno (un clon
+      que recoge entregas y luego se borra) no puede cambiar qué núcleo arranca esta corrección.
+    - Si el núcleo muere o no responde al arrancar, dice por qué: su estado de salida y sus últimas
+      líneas de error (:class:`KernelStartupError`; el resto del tiempo su salida de errores
+      sigue llegando a la terminal de nbgrader, como siempre).
     - Si la ejecución entera falla (p. ej. un núcleo que no arrancó a tiempo en una máquina
       cargada), la repite con un núcleo nuevo hasta ``execute_retries`` veces (1 con
-      :func:`harden`). Es la opción de nbgrader, que nbgrader 0.9.6 declara pero no usa.
+      :func:`harden`), tras ``startup_retry_pause`` segundos si el núcleo no arrancó. Es la opción
+      de nbgrader, que nbgrader 0.9.6 declara pero no usa.
     """
 
     kernel_name = Unicode(KERNEL_NAME).tag(config=True)
@@ -188,6 +201,9 @@ class GuardedExecute(Execute):
     probe_timeout = Integer(15, help="Segundos para comprobar que el núcleo responde tras un tiempo límite.").tag(
         config=True
     )
+    startup_retry_pause = Float(
+        5.0, help="Segundos de espera antes de repetir con un núcleo nuevo si el anterior no arrancó."
+    ).tag(config=True)
 
     def _reset(self) -> None:
         """Estado de una ejecución del cuaderno (se vacía antes de cada intento)."""
@@ -212,6 +228,9 @@ class GuardedExecute(Execute):
             try:
                 return super().preprocess(copy.deepcopy(original) if attempt else nb, resources, km)
             except Exception as error:
+                startup = isinstance(error, KernelStartupError)
+                if startup:
+                    self.log.warning("El núcleo de %s no arrancó.\n%s", submission, error.details)
                 if attempt == self.execute_retries:
                     raise
                 self.log.warning(
@@ -223,23 +242,53 @@ class GuardedExecute(Execute):
                     self.execute_retries + 1,
                 )
                 self._reset()
+                if startup and self.startup_retry_pause > 0:
+                    time.sleep(self.startup_retry_pause)  # p. ej. una máquina que estaba sin memoria un momento
         raise AssertionError("inalcanzable")
 
     def create_kernel_manager(self) -> Any:
-        """Sockets de Unix en una carpeta temporal propia: el núcleo aislado no tiene red."""
+        """El núcleo de este proceso; sockets de Unix en una carpeta temporal propia (el aislado no tiene red)."""
         km = super().create_kernel_manager()
+        if self.kernel_name == KERNEL_NAME:
+            km.kernel_spec_manager = SandboxKernelSpecs()
+        self._stderr: KernelStderr | None = None
         self._runtime = tempfile.mkdtemp(prefix="curso-nucleo-")
         km.transport = "ipc"
         km.connection_file = os.path.join(self._runtime, "kernel.json")
         km.ip = os.path.join(self._runtime, "ipc")
         return km
 
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        """Arranca el núcleo con su salida de errores en una tubería: se reenvía y se guarda su final."""
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        await super().async_start_new_kernel(**kwargs)
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        self._stderr = KernelStderr(process) if process is not None and process.stderr else None
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    async def async_start_new_kernel_client(self) -> Any:
+        """Si el núcleo no llega a responder, :class:`KernelStartupError` con su estado de salida y sus errores."""
+        try:
+            return await super().async_start_new_kernel_client()
+        except Exception as error:  # ``nbclient`` ya lo apagó y limpió (``_async_cleanup_kernel``)
+            raise KernelStartupError.of(error, getattr(self, "_stderr", None), self.startup_timeout) from error
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     async def _async_cleanup_kernel(self) -> None:
         try:
             await super()._async_cleanup_kernel()
         finally:
+            stderr = getattr(self, "_stderr", None)
+            if stderr is not None:
+                await asyncio.to_thread(stderr.close)  # que llegue a la terminal todo lo que escribió
             if getattr(self, "_runtime", None):
                 shutil.rmtree(self._runtime, ignore_errors=True)
+
+    # ``nbconvert`` apaga el núcleo con la versión síncrona: ligada a la de ``NotebookClient``, la carpeta
+    # temporal del núcleo quedaba en /tmp tras cada cuaderno.
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
 
     async def async_execute_cell(
         self, cell: NotebookNode, cell_index: int, execution_count: int | None = None, store_history: bool = True
@@ -297,20 +346,111 @@ class GuardedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def install_kernelspec(base: str | Path | None = None) -> Path:
-    """Escribe (si falta o cambió) el kernelspec :data:`KERNEL_NAME`; devuelve su carpeta base.
+class KernelStderr:
+    """La salida de errores de un núcleo: la reenvía a la de este proceso y guarda sus últimas líneas.
 
-    Va a ``<entorno>/share/curso-calificacion/kernels/`` y no a la carpeta de núcleos de
-    Jupyter, para que JupyterLab no lo ofrezca al alumnado: :func:`harden` añade esa base a
-    ``JUPYTER_PATH`` solo en el proceso de nbgrader.
+    Así, si el núcleo muere al arrancar, :class:`KernelStartupError` puede decir qué escribió
+    antes de morir (``python: can't open file …``, un ``mount`` que falló en el aislamiento…).
     """
-    base = Path(base or Path(sys.prefix) / "share" / "curso-calificacion")
-    spec = {
+
+    def __init__(self, process: subprocess.Popen, keep: int = 20) -> None:
+        self.process = process
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+        self._thread = threading.Thread(target=self._pump, name="stderr-del-nucleo", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        for raw in iter(self.process.stderr.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            self.lines.append(line.rstrip())
+            try:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass  # terminal cerrada: se sigue guardando el final
+        self.process.stderr.close()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Espera (como mucho ``timeout`` s) a que el núcleo cierre su salida de errores."""
+        self._thread.join(timeout)
+
+    def exit_status(self, timeout: float = 5.0) -> int | None:
+        """El estado de salida del núcleo (``None`` si sigue vivo tras ``timeout`` s)."""
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+STARTUP_FAILED = "el núcleo de corrección no arrancó"
+
+
+class KernelStartupError(RuntimeError):
+    """El núcleo de corrección no llegó a responder: por qué, con su estado de salida y sus errores.
+
+    El mensaje cabe en una línea (nbgrader lo deja al final de su traza, y ``make autograde`` lo
+    copia en su resumen); :attr:`details` trae las últimas líneas de error completas.
+    """
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details or message
+
+    @classmethod
+    def of(cls, error: BaseException, stderr: KernelStderr | None, startup_timeout: int) -> KernelStartupError:
+        status = stderr.exit_status() if stderr is not None else None
+        if stderr is not None:
+            stderr.close()
+        lines = [line for line in (stderr.lines if stderr is not None else []) if line.strip()]
+        if status is None:
+            what = f"no respondió en {startup_timeout} s ({type(error).__name__}: {error})"
+        elif status < 0:
+            what = f"murió, terminado por la señal {-status}"
+        else:
+            what = f"murió (estado de salida {status})"
+        # De una traza, lo que dice qué pasó: las líneas sin sangría (``MemoryError``), no el camino.
+        headlines = [line for line in lines if not line[0].isspace() and not line.startswith("Traceback (")]
+        said = f"; sus últimos errores: «{' ⏎ '.join(headlines[-2:])}»" if headlines else "; no escribió ningún error"
+        details = "\n".join(f"    {line}" for line in lines) or "    (sin salida de errores)"
+        message = f"{STARTUP_FAILED}: {what}{said}"
+        return cls(message, f"{message}.\n  Su salida de errores:\n{details}")
+
+
+def _spec() -> dict[str, Any]:
+    """El núcleo :data:`KERNEL_NAME` de este proceso: su Python y el ``sandbox.py`` del ``course_grading`` importado."""
+    return {
         "argv": [sys.executable, str(Path(sandbox.__file__).resolve()), "-f", "{connection_file}"],
         "display_name": "Corrección del curso (aislada)",
         "language": "python",
         "metadata": {"debugger": False},
     }
+
+
+class SandboxKernelSpecs(KernelSpecManager):
+    """Da :data:`KERNEL_NAME` desde la memoria de este proceso, sin leer ningún ``kernel.json``.
+
+    Antes el núcleo salía de ``<entorno>/share/curso-calificacion/kernels/…/kernel.json``, que
+    :func:`harden` reescribía en cada árbol del curso que cargaba ``nbgrader_config.py`` con ese
+    entorno: un clon que recogía entregas (``python -m course_grading.lms``) lo dejaba apuntando a
+    SU ``sandbox.py`` y, al borrarse el clon, los núcleos de la corrección en curso morían al
+    arrancar (``python: can't open file …/sandbox.py``, estado 2). Los demás núcleos, como siempre.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name == KERNEL_NAME:
+            return KernelSpec(resource_dir=str(Path(sandbox.__file__).resolve().parent), **_spec())
+        return super().get_kernel_spec(kernel_name)
+
+
+def install_kernelspec(base: str | Path | None = None) -> Path:
+    """Escribe (si falta o cambió) el kernelspec :data:`KERNEL_NAME`; devuelve su carpeta base.
+
+    Solo para arrancar el núcleo a mano (``benchmarks/nucleo_calificacion.py``): la corrección no lo
+    usa (:class:`SandboxKernelSpecs`). Va a ``<entorno>/share/curso-calificacion/kernels/`` y no a la
+    carpeta de núcleos de Jupyter, para que JupyterLab no lo ofrezca al alumnado.
+    """
+    base = Path(base or Path(sys.prefix) / "share" / "curso-calificacion")
+    spec = _spec()
     path = base / "kernels" / KERNEL_NAME / "kernel.json"
     if not path.exists() or json.loads(path.read_text(encoding="utf-8")) != spec:
         try:
@@ -392,9 +532,7 @@ def harden(c: Any, root: str | Path, timeout: int = 120) -> None:
     """
     from nbgrader.converters.autograde import Autograde
 
-    base = str(install_kernelspec())
-    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
-    os.environ["JUPYTER_PATH"] = os.pathsep.join([base, *[p for p in paths if p != base]])
+    # Sin ``kernel.json`` compartido: ``GuardedExecute`` arranca el ``sandbox.py`` de este proceso.
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p for p in default]
     # Antes de que ``OverwriteCells`` reescriba las celdas bloqueadas: les devuelve los metadatos perdidos.

@@ -1,9 +1,9 @@
 """Lanzador del núcleo de corrección: aislado del directorio del curso y con límites.
 
-nbgrader arranca este archivo como núcleo (``python …/course_grading/sandbox.py -f conexión.json``;
-lo instala :func:`course_grading.preprocessors.install_kernelspec`). Se ejecuta como archivo y no con
-``-m course_grading.sandbox`` para no importar el paquete (y PyTorch) antes de aislarse: ahorra
-unos segundos por cuaderno corregido. Antes de ejecutar nada del alumno:
+nbgrader arranca este archivo como núcleo (``python …/course_grading/sandbox.py -f conexión.json``; lo da
+:class:`course_grading.preprocessors.SandboxKernelSpecs`, siempre el del árbol del curso que corrige). Se
+ejecuta como archivo y no con ``-m course_grading.sandbox`` para no importar el paquete (y PyTorch) antes de
+aislarse: ahorra unos segundos por cuaderno corregido. Antes de ejecutar nada del alumno:
 
 1. **Aislamiento** (Linux): se vuelve a lanzar dentro de espacios de nombres de usuario,
    montaje, procesos y red (``unshare``, del paquete ``util-linux``, sin privilegios). Ahí tapa el directorio del
@@ -12,7 +12,9 @@ unos segundos por cuaderno corregido. Antes de ejecutar nada del alumno:
    de conexión del núcleo y, si están dentro, ``course_lib/``, ``course_grading/``, el entorno virtual y el
    Python base. Así el código del alumno no puede leer ``solutions/``, la base de notas (con las pruebas
    ocultas), ``.git``, las entregas de los demás ni los archivos personales del docente (claves, tokens);
-   tampoco a través de ``/proc`` (se monta uno nuevo). ``HOME`` pasa a ser una carpeta temporal nueva y vacía.
+   tampoco a través de ``/proc`` (se monta uno nuevo). ``HOME`` pasa a ser una carpeta nueva y vacía dentro del
+   ``tmpfs`` que tapa la de verdad: lo que el núcleo escriba ahí desaparece con él. Si algo falla al montar,
+   el núcleo lo dice en su salida de errores (la que nbgrader guarda) y sale con estado 4.
    El espacio de red nuevo no tiene interfaces activas, ni siquiera ``127.0.0.1``: el núcleo habla con
    nbgrader por sockets de Unix (transporte ``ipc``, lo pone :class:`course_grading.preprocessors.GuardedExecute`).
 2. **Entorno**: sin GPU (``CUDA_VISIBLE_DEVICES`` vacía) y sin barras de progreso (``TQDM_DISABLE=1``),
@@ -131,15 +133,48 @@ def _reexec_isolated(argv: list[str]) -> None:
     os.execvpe("unshare", ["unshare", *UNSHARE, sys.executable, str(Path(__file__).resolve()), *argv], env)
 
 
+class IsolationError(RuntimeError):
+    """No se pudo montar el aislamiento (dentro de ``unshare``): el núcleo no arranca."""
+
+
 def _mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, capture_output=True)
+    result = subprocess.run(["mount", *args], capture_output=True, text=True)
+    if result.returncode:
+        said = result.stderr.strip() or result.stdout.strip() or "sin mensaje"
+        raise IsolationError(f"`mount {' '.join(args)}` falló (estado {result.returncode}): {said}")
+
+
+def _stash_dir(hidden: list[Path]) -> Path:
+    """Carpeta temporal para los montajes de paso, fuera de todo lo que se tapa (si no, se taparía a sí misma)."""
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        folder = Path(base).resolve()
+        covered = any(h == folder or h in folder.parents for h in hidden)
+        if folder.is_dir() and os.access(folder, os.W_OK) and not covered:
+            return Path(tempfile.mkdtemp(prefix="curso-montajes-", dir=folder))
+    raise IsolationError(f"no hay una carpeta temporal con permiso de escritura fuera de {', '.join(map(str, hidden))}")
 
 
 def _hide(paths: list[Path], keep: list[Path]) -> None:
-    """Tapa cada ruta de ``paths`` y vuelve a montar dentro las de ``keep`` que caigan en ella."""
+    """Tapa cada ruta de ``paths`` y vuelve a montar dentro las de ``keep`` que caigan en ella.
+
+    Los montajes de paso van a una carpeta temporal que se desmonta y se borra al terminar: ni
+    ella ni nada de lo que el núcleo escriba en lo tapado queda en el disco de quien corrige.
+    """
     paths = [p for p in paths if not any(q in p.parents for q in paths)]  # lo de dentro ya queda tapado
-    stash = Path(tempfile.mkdtemp(prefix="curso-montajes-"))
-    _mount("-t", "tmpfs", "tmpfs", str(stash))  # privado de este espacio de nombres
+    stash = _stash_dir(paths)
+    try:
+        _mount("-t", "tmpfs", "tmpfs", str(stash))  # privado de este espacio de nombres
+        _hide_through(stash, paths, keep)
+    finally:
+        # Los montajes hechos desde la carpeta de paso ya no dependen de ella: se suelta y se borra.
+        subprocess.run(["umount", "--recursive", "--lazy", str(stash)], capture_output=True)
+        try:
+            stash.rmdir()
+        except OSError:
+            pass
+
+
+def _hide_through(stash: Path, paths: list[Path], keep: list[Path]) -> None:
     copies = 0
     for hidden in paths:
         saved = []
@@ -179,7 +214,9 @@ def _isolate(argv: list[str]) -> None:
     keep = [cwd, *code, *sorted(python), *_connection_dir(argv)]
     _hide(sorted(set(hidden), key=lambda p: len(p.parts)), keep)
     os.chdir(cwd)  # vuelve a entrar por el montaje nuevo (el viejo directorio quedó tapado)
-    os.environ["HOME"] = tempfile.mkdtemp(prefix="curso-home-")
+    # La HOME nueva, dentro del ``tmpfs`` que tapa la de verdad: desaparece con el núcleo (en /tmp quedaría).
+    private = home if home in hidden and home not in keep and home.is_dir() else None
+    os.environ["HOME"] = tempfile.mkdtemp(prefix="curso-home-", dir=private)
     for name in (HIDE, STAGE):
         os.environ.pop(name, None)
 
@@ -195,7 +232,12 @@ def main(argv: list[str]) -> None:
     if not os.environ.get(STAGE):
         _reexec_isolated(argv)  # si aísla, no vuelve
     else:
-        _isolate(argv)
+        try:
+            _isolate(argv)
+        except (IsolationError, OSError) as error:
+            # Antes de responder a nbgrader: sin esta línea, solo se vería ``Kernel died before replying``.
+            _log(f"No pude aislar el núcleo dentro de `unshare`: {error}")
+            raise SystemExit(4) from None
     os.environ.update(KERNEL_ENV)
     _limit()
     from ipykernel.kernelapp import IPKernelApp
