@@ -16,7 +16,8 @@
 #   make lab-docente   abre JupyterLab en la raíz del curso (solutions/ y nbgrader_config.py), para editar
 #   make alumnos LISTA=clase.csv   importa la lista de clase (id,nombre,apellidos,email,id_lms) a gradebook.db
 #   make recoger ENTREGAS=entregas.zip CUADERNO=<id> [LMS=moodle|canvas]   entregas del LMS → submitted/
-#   make autograde feedback export   corrige lo que haya en submitted/ (ALUMNO=… y CUADERNO=… lo limitan;
+#   make autograde feedback export   corrige lo que haya en submitted/ (ALUMNO=… y CUADERNO=… lo limitan,
+#                   JOBS=N entregas a la vez, por defecto tantas como núcleos;
 #                   autograde nombra a quien se quedó sin nota y guarda su registro en registros/)
 #   make devolver CUADERNO=<id>   los comentarios en un zip para subirlo al LMS (para_el_lms/)
 #   make corregir-todo ENTREGAS=entregas.zip CUADERNO=<id> [LMS=…]   recoger + autograde + feedback + export + devolver
@@ -40,10 +41,13 @@ ALUMNO ?=
 LMS ?= convencion
 # Segundos de espera antes de volver a corregir a quien se quedó sin nota porque su núcleo no arrancó.
 PAUSA ?= 15
+# Entregas que autograde y feedback procesan a la vez, cada una en su propio núcleo aislado (un proceso
+# de nbgrader por lote de alumnos, todos sobre la misma gradebook.db; course_grading/parallel.py): JOBS=4.
+# Sin valor, tantas como núcleos tiene la máquina (nunca más que entregas); JOBS=1, una tras otra.
+JOBS ?=
+TRABAJOS = --trabajos $(or $(JOBS),auto)
 LISTA ?=
 A_CORREGIR = $(or $(CUADERNO),$(if $(ALUMNO),$(sort $(notdir $(patsubst %/,%,$(wildcard submitted/$(ALUMNO)/*/)))),$(ENTREGADAS)))
-SOLO_ALUMNO = $(if $(ALUMNO),--student '$(ALUMNO)',)
-QUIEN = $(if $(ALUMNO), (solo $(ALUMNO)),)
 
 # nbgrader llama a otros ejecutables del entorno (alembic): el entorno va primero en el PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -207,15 +211,12 @@ autograde: $(INSTALADO_DOCENTE)
 		$(REGISTRADA) $$t || { echo "$$t aún no está en gradebook.db: lo registro con nbgrader generate_assignment (como make release)…"; \
 			$(NBGRADER) generate_assignment $$t --force || exit 1; }; \
 	done
-	@CURSO_RAPIDO=1 $(BIN)/python -m course_grading.autograde $(A_CORREGIR) $(if $(ALUMNO),--alumno '$(ALUMNO)',) --pausa $(PAUSA)
+	@CURSO_RAPIDO=1 $(BIN)/python -m course_grading.autograde $(A_CORREGIR) $(if $(ALUMNO),--alumno '$(ALUMNO)',) --pausa $(PAUSA) $(TRABAJOS)
 
+# course_grading.feedback: nbgrader generate_feedback, con JOBS procesos a la vez.
 feedback: $(INSTALADO_DOCENTE)
 	@$(COMPROBAR_ENTREGAS)
-	@for t in $(A_CORREGIR); do \
-		echo "Generando los comentarios de $$t$(QUIEN)…"; \
-		$(NBGRADER) generate_feedback $$t --force $(SOLO_ALUMNO) || exit 1; \
-	done
-	@echo "Comentarios en feedback/<alumno>/<tarea>/<tarea>.html. Siguiente paso: make export"
+	@CURSO_RAPIDO=1 $(BIN)/python -m course_grading.feedback $(A_CORREGIR) $(if $(ALUMNO),--alumno '$(ALUMNO)',) $(TRABAJOS)
 
 export: $(INSTALADO_DOCENTE)
 	@echo "Exportando las notas de todos los alumnos y cuadernos…"

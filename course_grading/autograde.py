@@ -4,22 +4,25 @@
 cuaderno ilegible…): lo anota en inglés entre cientos de líneas y esa entrega se queda sin nota.
 Esta orden, para cada cuaderno:
 
-1. corrige las entregas de ``submitted/`` (todas, o las de ``--alumno``) con una sola llamada a
-   ``nbgrader autograde --force``;
-2. mira quién se quedó sin nota: sin cuaderno en ``autograded/`` o sin entrega en ``gradebook.db``,
-   y por qué (la última línea de la traza que nbgrader dejó en el registro para esa entrega);
+1. corrige las entregas de ``submitted/`` (todas, o las de ``--alumno``) con ``nbgrader autograde
+   --force``: un solo proceso, o con ``--trabajos N`` los alumnos repartidos en lotes entre N procesos
+   a la vez sobre el mismo curso y la misma ``gradebook.db`` (:mod:`course_grading.parallel` dice por qué
+   así no se pierde ninguna nota);
+2. mira, lote a lote, quién se quedó sin nota: sin cuaderno en ``autograded/`` o sin entrega en
+   ``gradebook.db``, y por qué (la última línea de la traza que el nbgrader de su lote dejó para esa entrega);
 3. a quien se quedó sin nota porque su núcleo no llegó a arrancar (una máquina cargada un momento),
-   lo vuelve a corregir tras ``--pausa`` segundos;
+   sea del lote que sea, lo vuelve a corregir tras ``--pausa`` segundos (también en paralelo);
 4. escribe un resumen en español que nombra a cada alumno que sigue sin nota, con el motivo, y sale
    con estado 1 si queda alguno.
 
 Todo lo que escribe nbgrader (y el resumen) se guarda además en ``registros/autograde-<fecha>.log``,
-en la carpeta del curso: uno por ejecución, nunca se sobrescribe.
+en la carpeta del curso: uno por ejecución, nunca se sobrescribe. Con varios procesos a la vez, cada
+línea lleva delante el lote del que sale (``[lote 2/5] ``).
 
-``python -m course_grading.autograde 06_transformer --alumno ana --pausa 15``
+``python -m course_grading.autograde 06_transformer --alumno ana --pausa 15 --trabajos auto``
 
-:func:`grade_students` corrige una lista de alumnos con un proceso de nbgrader: la unidad que
-repartiría una corrección en paralelo.
+:func:`grade_students` corrige una lista de alumnos con un proceso de nbgrader: la unidad que se
+reparte entre los procesos.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ import argparse
 import datetime as dt
 import fnmatch
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from course_grading import parallel
+from course_grading.parallel import Pass
 from course_lib.cli import SpanishArgumentParser
 
 LOG_DIR = "registros"
@@ -52,14 +56,6 @@ RETRYABLE = re.compile(
 _FAILED = re.compile(r"There\swas\san\serror\sprocessing\sassignment:\s(?P<path>.+?)\s*$")
 _TRACE_PREFIX = re.compile(r"^\S*KernelStartupError: ")
 NO_REASON = "nbgrader no la corrigió y no dejó el motivo en el registro"
-
-
-@dataclass
-class Pass:
-    """Una llamada a ``nbgrader autograde``: su estado de salida y lo que escribió."""
-
-    returncode: int
-    output: str
 
 
 @dataclass
@@ -92,24 +88,9 @@ def grade_students(
     Lo que escribe nbgrader va a ``log`` y a ``echo`` (la terminal, por defecto) línea a línea.
     """
     echo = sys.stdout if echo is None else echo
-    command = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"]
     everyone = submitted_students(course, assignment)
-    if len(students) == 1:
-        command += ["--student", students[0]]
-    elif set(students) != set(everyone):
-        others = [s for s in everyone if s not in students]
-        command += [f"--CourseDirectory.student_id_exclude={','.join(others)}"]
-    process = subprocess.Popen(
-        command, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    )
-    lines = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        for stream in (echo, log):
-            stream.write(line)
-            stream.flush()
-    return Pass(process.wait(), "".join(lines))
+    command = parallel.nbgrader_command(course, "autograde", assignment, students, everyone)
+    return parallel.stream(command, course, (echo, log))
 
 
 def _in_gradebook(course: Path, assignment: str) -> set[str] | None:
@@ -123,7 +104,8 @@ def _in_gradebook(course: Path, assignment: str) -> set[str] | None:
         return None
     from sqlalchemy import MetaData, Table, create_engine, exc, select
 
-    engine = create_engine(f"sqlite:///{db}")
+    # Otros procesos pueden estar escribiendo sus notas: se espera a que suelten la base, como ellos.
+    engine = create_engine(f"sqlite:///{db}", connect_args={"timeout": parallel.DB_TIMEOUT_S})
     try:
         tables = MetaData()
         submitted = Table("submitted_assignment", tables, autoload_with=engine)
@@ -184,13 +166,35 @@ def reasons(output: str, assignment: str) -> dict[str, str]:
     return found
 
 
-def grade(course: Path, assignment: str, students: Sequence[str], log: TextIO, pause: float = PAUSE_S) -> Outcome:
-    """Corrige ``students``; tras ``pause`` segundos, otra vez a quien se quedó sin nota porque el núcleo no arrancó."""
-    outcome = Outcome(assignment, list(students))
-    result = grade_students(course, assignment, students, log)
-    missing = ungraded(course, assignment, students)
+def _grade_batch(course: Path, assignment: str, batch: list[str], log: TextIO, echo: TextIO) -> dict[str, str | None]:
+    """Un lote con un proceso de nbgrader: ``{alumno: motivo}`` de quien se quedó sin nota (``None``: sin motivo)."""
+    result = grade_students(course, assignment, batch, log, echo)
     why = reasons(result.output, assignment)
-    outcome.missing = {s: why.get(s, NO_REASON) for s in missing}
+    return {student: why.get(student) for student in ungraded(course, assignment, batch)}
+
+
+def _grade_batches(
+    course: Path, assignment: str, students: Sequence[str], log: TextIO, jobs: int
+) -> dict[str, str | None]:
+    """``students`` en lotes, hasta ``jobs`` procesos a la vez: quién se quedó sin nota en cualquiera de ellos."""
+    missing: dict[str, str | None] = {}
+
+    def work(batch: list[str], out: TextIO, echo: TextIO) -> dict[str, str | None]:
+        return _grade_batch(course, assignment, batch, out, echo)
+
+    for found in parallel.run_batches(work, parallel.batches(students, jobs), jobs, log):
+        missing.update(found)
+    return missing
+
+
+def grade(
+    course: Path, assignment: str, students: Sequence[str], log: TextIO, pause: float = PAUSE_S, jobs: int = 1
+) -> Outcome:
+    """Corrige ``students`` con ``jobs`` procesos a la vez; tras ``pause`` segundos, otra vez a quien se quedó
+    sin nota porque el núcleo no arrancó."""
+    outcome = Outcome(assignment, list(students))
+    first = _grade_batches(course, assignment, students, log, jobs)
+    outcome.missing = {s: reason or NO_REASON for s, reason in first.items()}
     outcome.retried = [s for s, reason in outcome.missing.items() if RETRYABLE.search(reason)]
     if outcome.retried:
         note = (
@@ -201,12 +205,10 @@ def grade(course: Path, assignment: str, students: Sequence[str], log: TextIO, p
             stream.write(note)
             stream.flush()
         time.sleep(pause)
-        again = grade_students(course, assignment, outcome.retried, log)
-        why_again = reasons(again.output, assignment)
-        still = set(ungraded(course, assignment, outcome.retried))
+        still = _grade_batches(course, assignment, outcome.retried, log, jobs)
         for student in outcome.retried:
             if student in still:
-                outcome.missing[student] = why_again.get(student, outcome.missing[student])
+                outcome.missing[student] = still[student] or outcome.missing[student]
             else:
                 del outcome.missing[student]
     return outcome
@@ -271,6 +273,17 @@ def parser() -> argparse.ArgumentParser:
         help="corrige solo a este alumno (se puede repetir; admite comodines como ana*)",
     )
     p.add_argument(
+        "--trabajos",
+        type=parallel.parse_jobs,
+        default=1,
+        metavar="N",
+        help=(
+            "entregas que se corrigen a la vez, cada una en su núcleo (un proceso de nbgrader por lote de "
+            f"alumnos); {parallel.AUTO}: tantas como núcleos tiene la máquina (aquí, {parallel.machine_jobs()}). "
+            "Nunca más que entregas. Por defecto, 1"
+        ),
+    )
+    p.add_argument(
         "--pausa",
         type=float,
         default=PAUSE_S,
@@ -299,10 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(message, flush=True)
                 log.write(message + "\n")
                 continue
-            who = f" (solo {', '.join(students)})" if args.alumno else f" ({len(students)} entregas)"
-            print(f"Corrigiendo {assignment}{who}…", flush=True)
+            jobs = parallel.jobs_for(args.trabajos, len(students))
+            who = f"solo {', '.join(students)}" if args.alumno else f"{len(students)} entregas"
+            at_once = f", {jobs} a la vez" if jobs > 1 else ""
+            print(f"Corrigiendo {assignment} ({who}{at_once})…", flush=True)
             log.write(f"\n## {assignment}: {', '.join(students)}\n")
-            outcomes.append(grade(course, assignment, students, log, args.pausa))
+            outcomes.append(grade(course, assignment, students, log, args.pausa, jobs))
         text = summary(outcomes, log_path.relative_to(course), args.pausa)
         log.write(text)
     print(text, end="", flush=True)
